@@ -1,0 +1,1 @@
+"""coldsign signer: the offline, air-gapped signing program."""

@@ -1,0 +1,1 @@
+"""coldsign watcher: the online program that builds, ships, verifies and broadcasts."""

@@ -19,9 +19,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 NETWORK = {"web3", "httpx", "requests", "aiohttp", "urllib3", "websockets", "websocket", "socket"}
-NETWORK_STDLIB = {"urllib.request", "http.client", "http.server", "socketserver", "ftplib", "smtplib"}
+NETWORK_STDLIB = {
+    "urllib.request",
+    "http.client",
+    "http.server",
+    "socketserver",
+    "ftplib",
+    "smtplib",
+}
 FORBIDDEN: dict[str, set[str]] = {
-    "shared": {"signer", "watcher", "textual", "cv2", "pyzbar", "qrcode"} | NETWORK | NETWORK_STDLIB,
+    "shared": {"signer", "watcher", "textual", "cv2", "pyzbar", "qrcode"}
+    | NETWORK
+    | NETWORK_STDLIB,
     "signer": {"watcher"} | NETWORK | NETWORK_STDLIB,
     "watcher": {"signer"},
 }
@@ -61,8 +70,12 @@ def test_the_walker_sees_a_forbidden_import(tmp_path: Path) -> None:
 
 
 def test_signer_extra_names_no_network_package() -> None:
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    names = {req.split(">")[0].split("=")[0].split("[")[0].strip().lower() for req in extras["signer"]}
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    names = {
+        req.split(">")[0].split("=")[0].split("[")[0].strip().lower() for req in extras["signer"]
+    }
     assert names.isdisjoint(NETWORK), names & NETWORK
 
 

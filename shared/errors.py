@@ -19,6 +19,8 @@ one-line reason without a traceback.
         ├── SchemaError             a CBOR value that breaks an ERC-4527 schema
         ├── RLPError                RLP that is malformed or not canonical
         ├── TransactionError        a transaction refused or malformed
+        │   └── RefusedTransactionTypeError  a known type refused by name (EIP-4844, EIP-7702)
+        ├── AddressError            an address that is malformed or fails EIP-55
         ├── CalldataError           ABI calldata malformed or not canonical
         └── TypedDataError          EIP-712 typed data malformed
     └── IncompleteError             a multi-part message is not complete yet
@@ -96,6 +98,23 @@ class RLPError(DecodeError):
 
 class TransactionError(DecodeError):
     """A transaction that is malformed or of a type coldsign refuses."""
+
+
+class RefusedTransactionTypeError(TransactionError):
+    """A recognised transaction type that coldsign refuses (EIP-4844 blob, EIP-7702 set-code).
+
+    ``tx_type`` is the EIP-2718 type byte and ``eip`` names the EIP (``"EIP-4844"``), so a
+    policy layer can tell these refusals apart from malformed input without parsing text.
+    """
+
+    def __init__(self, field: str, reason: str, *, tx_type: int, eip: str) -> None:
+        self.tx_type = tx_type
+        self.eip = eip
+        super().__init__(field, reason, offset=0)
+
+
+class AddressError(DecodeError):
+    """An address of the wrong length, not hex, or mixed case with a bad EIP-55 checksum."""
 
 
 class CalldataError(DecodeError):

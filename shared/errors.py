@@ -22,7 +22,8 @@ one-line reason without a traceback.
         │   └── RefusedTransactionTypeError  a known type refused by name (EIP-4844, EIP-7702)
         ├── AddressError            an address that is malformed or fails EIP-55
         ├── CalldataError           ABI calldata malformed or not canonical
-        └── TypedDataError          EIP-712 typed data malformed
+        ├── TypedDataError          EIP-712 typed data malformed
+        └── RegistryFileError       an operator's registry file that does not validate
     └── IncompleteError             a multi-part message is not complete yet
 
 Errors carry structured attributes (``field``, ``reason``, ``offset``) so tests
@@ -123,6 +124,10 @@ class CalldataError(DecodeError):
 
 class TypedDataError(DecodeError):
     """EIP-712 typed data that is malformed or cannot be hashed."""
+
+
+class RegistryFileError(DecodeError):
+    """An operator's registry file (chains, tokens, Safes, labels) that does not validate."""
 
 
 class IncompleteError(ColdsignError):

@@ -1,0 +1,278 @@
+"""Strict decoding of untrusted deterministic CBOR, with limits checked before allocation."""
+
+from __future__ import annotations
+
+import struct
+
+from shared.cbor.encoder import encode
+from shared.cbor.model import (
+    ARRAY,
+    BYTES,
+    DEFAULT_LIMITS,
+    MAP,
+    NEGINT,
+    SIMPLE,
+    TEXT,
+    UINT,
+    CborKey,
+    CborLimits,
+    CborValue,
+    Tag,
+)
+from shared.errors import CborError, CborLimitError, NonCanonicalError
+
+_READ16 = struct.Struct(">H").unpack_from
+_READ32 = struct.Struct(">I").unpack_from
+_READ64 = struct.Struct(">Q").unpack_from
+
+
+def decode(
+    data: bytes,
+    *,
+    allowed_tags: frozenset[int] = frozenset(),
+    limits: CborLimits = DEFAULT_LIMITS,
+) -> CborValue:
+    """Decode exactly one deterministic CBOR data item from untrusted ``data``.
+
+    Arrays come back as ``list``, maps as ``dict``, tags as :class:`Tag`. Raises
+    :class:`~shared.errors.CborError` (or its subclasses ``NonCanonicalError`` and
+    ``CborLimitError``) whose ``field`` is a path such as ``$``, ``$[2]``, ``$.{3}``
+    (the value at map key 3), ``$.{3}#37`` (inside tag 37 there) or ``$.key[1]`` (the
+    second key of a map), and whose ``offset`` is the byte where the problem starts.
+    """
+    size = len(data)
+    if size > limits.max_size:
+        raise CborLimitError(
+            "$", f"input is {size} bytes, more than max_size {limits.max_size}", offset=0
+        )
+    raw = bytes(data)
+    if size == 0:
+        raise CborError("$", "truncated: empty input", offset=0)
+    decoder = _Decoder(raw, allowed_tags, limits)
+    try:
+        value, end = decoder.item(0, 0)
+        if end != size:
+            raise _Refusal(CborError, "trailing bytes after the top-level item", end)
+    except _Refusal as refusal:
+        field = "$" + "".join(reversed(refusal.path))
+        raise refusal.error(field, refusal.reason, offset=refusal.offset) from None
+    # Belt and braces: the checks above should make this unreachable.
+    if encode(value) != raw:
+        raise NonCanonicalError("$", "re-encoding the decoded value gives other bytes", offset=0)
+    return value
+
+
+class _Refusal(Exception):
+    """Raised inside the decoder; each enclosing container adds its path segment on the way out."""
+
+    def __init__(self, error: type[CborError], reason: str, offset: int) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.reason = reason
+        self.offset = offset
+        self.path: list[str] = []
+
+    def at(self, segment: str) -> _Refusal:
+        """Name the path segment where the refused item sits (innermost first)."""
+        self.path.append(segment)
+        return self
+
+
+_SIMPLE_NAMES = {23: "simple value 23 (undefined)"}
+
+
+def _key_label(key: CborKey) -> str:
+    # CBOR diagnostic notation (RFC 8949 §8), shortened so an error message stays one line.
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, bytes):
+        text = key[:16].hex()
+        return f"h'{text}'" if len(key) <= 16 else f"h'{text}...'"
+    shown = key if len(key) <= 32 else key[:32] + "..."
+    return '"' + shown.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
+class _Decoder:
+    """One decoding pass over ``data``; holds the item counter shared by every level."""
+
+    __slots__ = ("allowed_tags", "data", "items", "max_depth", "max_items", "max_length", "size")
+
+    def __init__(self, data: bytes, allowed_tags: frozenset[int], limits: CborLimits) -> None:
+        self.data = data
+        self.size = len(data)
+        self.allowed_tags = allowed_tags
+        self.max_depth = limits.max_depth
+        self.max_items = limits.max_items
+        self.max_length = limits.max_length
+        self.items = 0
+
+    def head(self, pos: int) -> tuple[int, int, int]:
+        """Read the head at ``pos``: (major type, argument, position after the head)."""
+        data = self.data
+        initial = data[pos]
+        major = initial >> 5
+        info = initial & 0x1F
+        if info < 24:
+            return major, info, pos + 1
+        if major == SIMPLE and info <= 27:
+            # ai 24 is the one-byte simple form, 25/26/27 are half/single/double floats.
+            reason = "floats are not allowed" if info > 24 else "simple values are not allowed"
+            raise _Refusal(CborError, reason, pos)
+        if info == 24:
+            if pos + 2 > self.size:
+                raise _Refusal(CborError, "truncated: head needs 1 more byte", pos)
+            arg = data[pos + 1]
+            if arg < 24:
+                raise _Refusal(NonCanonicalError, "argument not in shortest form", pos)
+            return major, arg, pos + 2
+        if info == 25:
+            if pos + 3 > self.size:
+                raise _Refusal(CborError, "truncated: head needs 2 more bytes", pos)
+            arg = _READ16(data, pos + 1)[0]
+            if arg < 0x100:
+                raise _Refusal(NonCanonicalError, "argument not in shortest form", pos)
+            return major, arg, pos + 3
+        if info == 26:
+            if pos + 5 > self.size:
+                raise _Refusal(CborError, "truncated: head needs 4 more bytes", pos)
+            arg = _READ32(data, pos + 1)[0]
+            if arg < 0x10000:
+                raise _Refusal(NonCanonicalError, "argument not in shortest form", pos)
+            return major, arg, pos + 5
+        if info == 27:
+            if pos + 9 > self.size:
+                raise _Refusal(CborError, "truncated: head needs 8 more bytes", pos)
+            arg = _READ64(data, pos + 1)[0]
+            if arg < 0x100000000:
+                raise _Refusal(NonCanonicalError, "argument not in shortest form", pos)
+            return major, arg, pos + 9
+        if info < 31:
+            raise _Refusal(CborError, f"reserved additional information {info}", pos)
+        if major == SIMPLE:
+            raise _Refusal(CborError, "break byte 0xff out of place", pos)
+        if major in (BYTES, TEXT, ARRAY, MAP):
+            kind = ("byte string", "text string", "array", "map")[major - BYTES]
+            raise _Refusal(NonCanonicalError, f"indefinite-length {kind}", pos)
+        raise _Refusal(CborError, f"additional information 31 is not valid for major {major}", pos)
+
+    def length(self, count: int, pos: int, start: int, unit: int) -> None:
+        """Check a declared length before anything is sliced or allocated for it."""
+        if count > self.max_length:
+            raise _Refusal(
+                CborLimitError,
+                f"declared length {count} exceeds max_length {self.max_length}",
+                start,
+            )
+        remaining = self.size - pos
+        # Each byte of a string takes a byte, each array element at least one, each map
+        # entry at least two.
+        if count * unit > remaining:
+            raise _Refusal(
+                CborLimitError,
+                f"declared length {count} exceeds the {remaining} bytes remaining",
+                start,
+            )
+
+    def string(self, major: int, count: int, body: int, start: int) -> tuple[str | bytes, int]:
+        """The byte or text string of ``count`` bytes at ``body`` whose head is at ``start``."""
+        self.length(count, body, start, 1)
+        end = body + count
+        if major == BYTES:
+            return self.data[body:end], end
+        try:
+            # Python's strict UTF-8 codec refuses overlong forms and surrogates.
+            return self.data[body:end].decode("utf-8"), end
+        except UnicodeDecodeError as exc:
+            raise _Refusal(CborError, "invalid UTF-8 in text string", body + exc.start) from None
+
+    def key(self, pos: int) -> tuple[CborKey, int]:
+        """Decode a map key at ``pos``: only integers, text and byte strings may be keys."""
+        if pos >= self.size:
+            raise _Refusal(CborError, "truncated: a map key is missing", pos)
+        if self.data[pos] >> 5 > TEXT:
+            raise _Refusal(CborError, "map key must be an integer, text or byte string", pos)
+        self.items += 1
+        if self.items > self.max_items:
+            raise _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
+        major, arg, body = self.head(pos)
+        if major == UINT:
+            return arg, body
+        if major == NEGINT:
+            return -1 - arg, body
+        return self.string(major, arg, body, pos)
+
+    def item(self, pos: int, depth: int) -> tuple[CborValue, int]:
+        """Decode the data item at ``pos`` nested ``depth`` levels deep; return it and its end."""
+        if pos >= self.size:
+            raise _Refusal(CborError, "truncated: a data item is missing", pos)
+        self.items += 1
+        if self.items > self.max_items:
+            raise _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
+        major, arg, body = self.head(pos)
+        if major == UINT:
+            return arg, body
+        if major in (BYTES, TEXT):
+            return self.string(major, arg, body, pos)
+        if major == NEGINT:
+            return -1 - arg, body
+        if major == SIMPLE:
+            # head() let through only arguments below 24.
+            if arg == 20:
+                return False, body
+            if arg == 21:
+                return True, body
+            if arg == 22:
+                return None, body
+            name = _SIMPLE_NAMES.get(arg, f"simple value {arg}")
+            raise _Refusal(CborError, f"{name} is not allowed", pos)
+        if depth >= self.max_depth:
+            raise _Refusal(CborLimitError, f"nesting deeper than max_depth {self.max_depth}", pos)
+        if major == MAP:
+            return self.map(arg, body, pos, depth + 1)
+        if major == ARRAY:
+            self.length(arg, body, pos, 1)
+            array: list[CborValue] = []
+            try:
+                for _ in range(arg):
+                    value, body = self.item(body, depth + 1)
+                    array.append(value)
+            except _Refusal as refusal:
+                raise refusal.at(f"[{len(array)}]") from None
+            return array, body
+        # major == TAG
+        if arg not in self.allowed_tags:
+            raise _Refusal(CborError, f"tag {arg} is not allowed here", pos)
+        try:
+            value, body = self.item(body, depth + 1)
+        except _Refusal as refusal:
+            raise refusal.at(f"#{arg}") from None
+        return Tag(arg, value), body
+
+    def map(self, count: int, pos: int, start: int, depth: int) -> tuple[CborValue, int]:
+        """Decode ``count`` map entries from ``pos``; keys must ascend bytewise (§4.2.1)."""
+        self.length(count, pos, start, 2)
+        data = self.data
+        result: dict[CborKey, CborValue] = {}
+        previous = b""
+        for index in range(count):
+            key_start = pos
+            try:
+                key, pos = self.key(pos)
+            except _Refusal as refusal:
+                raise refusal.at(f".key[{index}]") from None
+            # A scalar key that decoded is canonical, so its input bytes are its encoding.
+            key_bytes = data[key_start:pos]
+            if key_bytes <= previous:
+                label = _key_label(key)
+                if key_bytes == previous:
+                    raise _Refusal(CborError, "duplicate map key", key_start).at(f".{{{label}}}")
+                raise _Refusal(
+                    NonCanonicalError, "map keys not in bytewise order of their encoding", key_start
+                ).at(f".{{{label}}}")
+            previous = key_bytes
+            try:
+                value, pos = self.item(pos, depth)
+            except _Refusal as refusal:
+                raise refusal.at(f".{{{_key_label(key)}}}") from None
+            result[key] = value
+        return result, pos

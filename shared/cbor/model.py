@@ -1,0 +1,48 @@
+"""The CBOR data model coldsign uses: value and key types, tags, and decoder limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A tagged data item (RFC 8949 §3.4): tag ``number`` applied to ``value``."""
+
+    number: int
+    value: CborValue
+
+
+CborKey: TypeAlias = int | str | bytes
+CborValue: TypeAlias = (
+    int | bytes | str | bool | list["CborValue"] | dict[CborKey, "CborValue"] | Tag | None
+)
+
+
+# Nesting beyond this would approach Python's recursion limit in the recursive encoder
+# and decoder; coldsign's own documents nest fewer than ten levels.
+MAX_DEPTH_CEILING = 256
+
+
+@dataclass(frozen=True, slots=True)
+class CborLimits:
+    """Resource limits the decoder checks before it allocates anything for untrusted input."""
+
+    max_size: int = 1 << 20  # bytes of input
+    max_depth: int = 16  # nesting of arrays, maps and tags
+    max_items: int = 1 << 16  # data items in the whole document
+    max_length: int = 1 << 20  # any one string length or container count
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_depth <= MAX_DEPTH_CEILING:
+            raise ValueError(f"max_depth must be in [0, {MAX_DEPTH_CEILING}]")
+        if min(self.max_size, self.max_items, self.max_length) < 0:
+            raise ValueError("CBOR limits must not be negative")
+
+
+DEFAULT_LIMITS = CborLimits()
+
+# RFC 8949 §3: the eight major types.
+UINT, NEGINT, BYTES, TEXT, ARRAY, MAP, TAG, SIMPLE = range(8)
+UINT64_LIMIT = 1 << 64

@@ -1,0 +1,267 @@
+"""The common base of every transaction type: decoding, checks and encoding driven by its layout."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from shared.address import ADDRESS_LENGTH, Address
+from shared.errors import TransactionError
+from shared.keccak import keccak256
+from shared.tx.fields import (
+    ACCESS_LIST_ENTRY_NAMES,
+    DESTINATION_LENGTHS,
+    STORAGE_KEY_LENGTH,
+    FieldSpec,
+    Kind,
+)
+from shared.tx.rlp import (
+    RLPItem,
+    RLPValue,
+    encode,
+    encode_uint,
+    item_bytes,
+    item_uint,
+    list_children,
+)
+
+# The root of every field path in errors: ``tx.nonce``, ``tx.access_list[0].address``.
+ROOT = "tx"
+# SEC 2 §2.4.1: the order of the secp256k1 group; r and s lie in [1, n).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@dataclass(frozen=True, slots=True)
+class AccessListEntry:
+    """One EIP-2930 access list entry: an address and the storage keys it pre-warms."""
+
+    address: Address
+    storage_keys: tuple[bytes, ...]
+
+
+AccessList = tuple[AccessListEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionBase(ABC):
+    """Fields every transaction type has; subclasses add theirs and name their layout.
+
+    Constructing a transaction checks every field against its layout, so an object
+    of this type is always within bounds whether decoded or built by a program.
+    """
+
+    # EIP-2718 type byte, or None for a legacy transaction (no type byte on the wire).
+    TX_TYPE: ClassVar[int | None]
+    # The EIP that defines the signing payload, for display: "EIP-155", "EIP-1559".
+    EIP: ClassVar[str]
+    # ERC-4527 eth-sign-request data-type: 1 legacy transaction, 4 EIP-2718 typed payload.
+    DATA_TYPE: ClassVar[int]
+    FIELDS: ClassVar[tuple[FieldSpec, ...]]
+    # Pairs of fields where the first may not exceed the second: (lower, upper, reason).
+    FIELD_ORDER: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    chain_id: int
+    nonce: int
+    gas_limit: int
+    to: Address | None
+    value: int
+    data: bytes
+
+    def __post_init__(self) -> None:
+        for spec in self.FIELDS:
+            if spec.kind is not Kind.ZERO:
+                check_value(spec, getattr(self, spec.name), f"{ROOT}.{spec.name}")
+        for lower, upper, rule in self.FIELD_ORDER:
+            if getattr(self, lower) > getattr(self, upper):
+                raise TransactionError(f"{ROOT}.{lower}", rule)
+
+    @abstractmethod
+    def fee_cap_per_gas(self) -> int:
+        """The most the sender can pay per unit of gas (gas price, or EIP-1559 max fee)."""
+
+    def max_fee_cost(self) -> int:
+        """The most this transaction can cost in fees, in wei: gas_limit * fee cap."""
+        return self.gas_limit * self.fee_cap_per_gas()
+
+    def type_prefix(self) -> bytes:
+        """The EIP-2718 type byte that precedes the RLP, or nothing for legacy."""
+        return b"" if self.TX_TYPE is None else bytes([self.TX_TYPE])
+
+    def rlp_fields(self) -> tuple[RLPValue, ...]:
+        """The unsigned fields as RLP values, in the layout's wire order."""
+        return tuple(encode_value(spec, self._wire_value(spec)) for spec in self.FIELDS)
+
+    def _wire_value(self, spec: FieldSpec) -> object:
+        return 0 if spec.kind is Kind.ZERO else getattr(self, spec.name)
+
+    def unsigned_payload(self) -> bytes:
+        """The exact bytes that are hashed for signing (equal to the decoded input)."""
+        return self.type_prefix() + encode(self.rlp_fields())
+
+    def signing_hash(self) -> bytes:
+        """keccak256 of :meth:`unsigned_payload`: the digest the signer signs."""
+        return keccak256(self.unsigned_payload())
+
+    @abstractmethod
+    def signed_payload(self, v: int, r: int, s: int) -> bytes:
+        """The raw signed transaction for broadcast, given the signature values."""
+
+    @classmethod
+    def from_rlp(cls, item: RLPItem) -> Self:
+        """Decode the transaction list ``item`` against this type's layout."""
+        children = list_children(item, [spec.name for spec in cls.FIELDS])
+        values: dict[str, Any] = {}
+        for spec, child in zip(cls.FIELDS, children, strict=True):
+            value = decode_value(spec, child)
+            if spec.kind is not Kind.ZERO:
+                values[spec.name] = value
+        return cls(**values)
+
+
+def check_signature_values(r: int, s: int) -> None:
+    """Refuse r or s outside [1, n): such a signature cannot be valid on secp256k1."""
+    for name, number in (("r", r), ("s", s)):
+        if not 1 <= number < SECP256K1_N:
+            raise TransactionError(f"signature.{name}", "must be in [1, secp256k1 order)")
+
+
+def decode_value(spec: FieldSpec, item: RLPItem) -> object:
+    """Decode one field from its RLP item, checking its kind and bounds."""
+    if spec.kind is Kind.UINT:
+        value = item_uint(item)
+        _check_uint(spec, value, item.path, item.offset)
+        return value
+    if spec.kind is Kind.ZERO:
+        if item_uint(item) != 0:
+            raise TransactionError(
+                item.path,
+                f"an EIP-155 signing payload ends with chainId, 0, 0 but {spec.name} is not 0 "
+                "(a signed or pre-EIP-155 transaction?)",
+                offset=item.offset,
+            )
+        return 0
+    if spec.kind is Kind.DESTINATION:
+        raw = item_bytes(item)
+        _check_destination_length(len(raw), item.path, item.offset)
+        return Address(raw) if raw else None
+    if spec.kind is Kind.BYTES:
+        # Checked from the header, before the payload is copied.
+        if not item.is_list and item.length > spec.limit:
+            raise TransactionError(item.path, f"{spec.rule}, got {item.length}", offset=item.offset)
+        return item_bytes(item)
+    return _decode_access_list(item)
+
+
+def _decode_access_list(item: RLPItem) -> AccessList:
+    entries: list[AccessListEntry] = []
+    for entry_item in list_children(item):
+        address_item, keys_item = list_children(entry_item, ACCESS_LIST_ENTRY_NAMES)
+        raw = item_bytes(address_item)
+        if len(raw) != ADDRESS_LENGTH:
+            raise TransactionError(
+                address_item.path,
+                f"an address is 20 bytes, got {len(raw)}",
+                offset=address_item.offset,
+            )
+        keys: list[bytes] = []
+        for key_item in list_children(keys_item):
+            key = item_bytes(key_item)
+            if len(key) != STORAGE_KEY_LENGTH:
+                raise TransactionError(
+                    key_item.path,
+                    f"a storage key is 32 bytes, got {len(key)}",
+                    offset=key_item.offset,
+                )
+            keys.append(key)
+        entries.append(AccessListEntry(Address(raw), tuple(keys)))
+    return tuple(entries)
+
+
+def _check_uint(spec: FieldSpec, value: int, path: str, offset: int | None) -> None:
+    if not spec.minimum <= value < spec.limit:
+        raise TransactionError(path, f"{spec.rule}, got {value}", offset=offset)
+
+
+def _check_destination_length(length: int, path: str, offset: int | None) -> None:
+    if length not in DESTINATION_LENGTHS:
+        raise TransactionError(
+            path,
+            f"must be a 20-byte address or empty (contract creation), got {length} bytes",
+            offset=offset,
+        )
+
+
+def check_value(spec: FieldSpec, value: object, path: str) -> None:
+    """Check a field value held by a transaction object against its spec.
+
+    Values of the wrong Python type are a programmer error (TypeError); values of
+    the right type outside the bounds are refused with :class:`TransactionError`.
+    """
+    if spec.kind is Kind.UINT:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{path} must be an int")
+        _check_uint(spec, value, path, None)
+    elif spec.kind is Kind.DESTINATION:
+        if value is not None and not isinstance(value, Address):
+            raise TypeError(f"{path} must be an Address or None")
+    elif spec.kind is Kind.BYTES:
+        if not isinstance(value, bytes):
+            raise TypeError(f"{path} must be bytes")
+        if len(value) > spec.limit:
+            raise TransactionError(path, f"{spec.rule}, got {len(value)}")
+    elif spec.kind is Kind.ACCESS_LIST:
+        _check_access_list(value, path)
+
+
+def _check_access_list(value: object, path: str) -> None:
+    if not isinstance(value, tuple):
+        raise TypeError(f"{path} must be a tuple of AccessListEntry")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, AccessListEntry) or not isinstance(entry.address, Address):
+            raise TypeError(f"{path}[{index}] must be an AccessListEntry with an Address")
+        if not isinstance(entry.storage_keys, tuple):
+            raise TypeError(f"{path}[{index}].storage_keys must be a tuple")
+        for key_index, key in enumerate(entry.storage_keys):
+            if not isinstance(key, bytes) or len(key) != STORAGE_KEY_LENGTH:
+                raise TransactionError(
+                    f"{path}[{index}].storage_keys[{key_index}]", "a storage key is 32 bytes"
+                )
+
+
+def encode_value(spec: FieldSpec, value: object) -> RLPValue:
+    """The RLP value of one checked field."""
+    if isinstance(value, bool):
+        raise TypeError(f"{spec.name}: bool is not an RLP value")
+    if isinstance(value, int):
+        return encode_uint(value)
+    if value is None:
+        return b""
+    if isinstance(value, Address):
+        return value.raw
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, tuple):
+        return tuple(
+            (entry.address.raw, tuple(entry.storage_keys))
+            for entry in value
+            if isinstance(entry, AccessListEntry)
+        )
+    raise TypeError(f"{spec.name}: cannot encode {type(value).__name__}")
+
+
+class TypedTransactionBase(TransactionBase):
+    """An EIP-2718 typed transaction: ``type || rlp(fields)``, signed with y-parity."""
+
+    __slots__ = ()
+    DATA_TYPE: ClassVar[int] = 4
+
+    def signed_payload(self, v: int, r: int, s: int) -> bytes:
+        """EIP-2718: ``type || rlp([...unsigned fields, y_parity, r, s])``; ``v`` is 0 or 1."""
+        if v not in (0, 1):
+            raise TransactionError(
+                "signature.v", f"a typed transaction needs y-parity 0 or 1, got {v}"
+            )
+        check_signature_values(r, s)
+        signature = (encode_uint(v), encode_uint(r), encode_uint(s))
+        return self.type_prefix() + encode(self.rlp_fields() + signature)

@@ -27,7 +27,7 @@ _READ64 = struct.Struct(">Q").unpack_from
 
 
 def decode(
-    data: bytes,
+    data: bytes | bytearray | memoryview,
     *,
     allowed_tags: frozenset[int] = frozenset(),
     limits: CborLimits = DEFAULT_LIMITS,
@@ -40,7 +40,7 @@ def decode(
     (the value at map key 3), ``$.{3}#37`` (inside tag 37 there) or ``$.key[1]`` (the
     second key of a map), and whose ``offset`` is the byte where the problem starts.
     """
-    size = len(data)
+    size = data.nbytes if isinstance(data, memoryview) else len(data)
     if size > limits.max_size:
         raise CborLimitError(
             "$", f"input is {size} bytes, more than max_size {limits.max_size}", offset=0
@@ -169,7 +169,8 @@ class _Decoder:
         if count * unit > remaining:
             raise _Refusal(
                 CborLimitError,
-                f"declared length {count} exceeds the {remaining} bytes remaining",
+                f"declared length {count} needs at least {count * unit} bytes;"
+                f" {remaining} bytes remaining",
                 start,
             )
 
@@ -189,7 +190,9 @@ class _Decoder:
         """Decode a map key at ``pos``: only integers, text and byte strings may be keys."""
         if pos >= self.size:
             raise _Refusal(CborError, "truncated: a map key is missing", pos)
-        if self.data[pos] >> 5 > TEXT:
+        initial = self.data[pos]
+        # A break byte gets its own, more specific refusal from head().
+        if initial >> 5 > TEXT and initial != 0xFF:
             raise _Refusal(CborError, "map key must be an integer, text or byte string", pos)
         self.items += 1
         if self.items > self.max_items:

@@ -6,11 +6,11 @@ from typing import Any
 
 import coincurve
 import pytest
-import rlp as pyrlp
+import rlp as pyrlp  # type: ignore[import-untyped]
 from eth_account import Account
 from eth_account._utils.legacy_transactions import serializable_unsigned_transaction_from_dict
 from eth_account._utils.transaction_utils import transaction_rpc_to_rlp_structure
-from eth_account.typed_transactions import TypedTransaction
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 from vectorfiles import load_vectors
 
@@ -85,7 +85,7 @@ def _eth_account_unsigned(fields: dict[str, Any]) -> tuple[bytes, bytes]:
     """eth-account's unsigned payload and signing hash for an eth-account field dict."""
     unsigned = serializable_unsigned_transaction_from_dict(dict(fields))
     if isinstance(unsigned, TypedTransaction):
-        inner = unsigned.transaction
+        inner: Any = unsigned.transaction
         body = inner._unsigned_transaction_serializer.from_dict(
             transaction_rpc_to_rlp_structure(dict(inner.dictionary))
         )

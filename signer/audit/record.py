@@ -1,0 +1,326 @@
+"""The audit log's on-disk records: canonical JSON, the entry line and its hash, the head record.
+
+Entry ``i`` is one line of the log file: the canonical JSON (below) of
+
+    {"body": BODY, "hash": HASH, "prev": PREV, "seq": i}
+
+followed by ``\\n``, where ``BODY`` is ``{"fields": {...}, "kind": KIND, "time": UNIX_SECONDS}``,
+``PREV`` is the ``HASH`` of entry ``i - 1`` (``GENESIS_PREV`` for ``i = 0``) and
+
+    HASH = SHA-256( u64be(seq) || prev (32 raw bytes) || canonical_json(BODY) )
+
+with hashes written as 64 lowercase hex digits. Canonical JSON is Python's ``json.dumps`` with
+``sort_keys=True``, ``separators=(",", ":")`` and ``ensure_ascii=True``: keys sorted by code
+point, no whitespace, ASCII only (other characters as ``\\uXXXX`` escapes with lowercase hex).
+Values are null, booleans, integers, strings, arrays and objects: no floats (amounts are
+integers or decimal strings). A line is accepted only if re-encoding what it decodes to gives
+the same bytes, so every edit, even one that keeps the meaning, changes what is hashed.
+
+The head record (``<log>.head``) is the canonical JSON ``{"hash": HASH, "seq": i}`` plus ``\\n``
+of the latest entry; it is replaced atomically (write, fsync, rename, fsync the directory).
+
+**Secrets are refused** (belt and braces: the signer never means to pass one). ``make_entry``
+raises ``AuditError`` when, at any depth of ``fields``,
+
+- a field name, lower-cased with non-alphanumerics removed, contains ``mnemonic``,
+  ``passphrase``, ``password``, ``private``, ``seed``, ``secret``, ``entropy`` or ``xprv``
+  (this refuses some innocent names too, such as ``seeded``: rename those);
+- a field name contains ``key`` and a string under it is 32 bytes of hex (with or without
+  ``0x``), the shape of a secp256k1 private key;
+- any string is an extended private key (``xprv``/``tprv``/``yprv``/``zprv``... in base58) or a
+  BIP-39 English phrase of 12, 15, 18, 21 or 24 words.
+
+The refusal message names the field, never the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from types import MappingProxyType
+from typing import TypeAlias, cast
+
+from mnemonic import Mnemonic
+
+from signer.errors import AuditError
+
+# A fixed, documented start of the chain: SHA-256 of this ASCII label.
+GENESIS_PREV = hashlib.sha256(b"coldsign audit log genesis v1").digest()
+HASH_SIZE = 32
+# Limits are checked before parsing: a longer line is refused without being decoded.
+MAX_LINE_BYTES = 64 * 1024
+MAX_DEPTH = 8
+MAX_INT = 1 << 256
+MAX_SEQ = (1 << 63) - 1
+ENTRY_LINE_PREFIX = b'{"body":{'
+
+JSONValue: TypeAlias = "bool | int | str | tuple[JSONValue, ...] | Mapping[str, JSONValue] | None"
+
+_KIND = re.compile(r"[a-z][a-z0-9-]{0,63}")
+_HEX32 = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+_HASH_HEX = re.compile(r"[0-9a-f]{64}")
+_EXTENDED_PRIVATE = re.compile(r"[tuvxyz]prv[1-9A-HJ-NP-Za-km-z]{100,}")
+_SECRET_WORDS = (
+    "mnemonic",
+    "passphrase",
+    "password",
+    "private",
+    "seed",
+    "secret",
+    "entropy",
+    "xprv",
+)
+_BIP39_LENGTHS = frozenset({12, 15, 18, 21, 24})
+
+
+class AuditKind(StrEnum):
+    """The kinds of entry the signer writes (``append`` accepts any well-formed kind)."""
+
+    LOG_CREATED = "log-created"
+    LOG_RECOVERED = "log-recovered"
+    DECISION = "decision"
+    UNLOCK = "unlock"
+    LOCK = "lock"
+    NETWORK_DETECTED = "network-detected"
+    ALLOW_ONLINE = "allow-online"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One hash-chained entry; ``fields`` is deep-frozen (tuples and read-only mappings)."""
+
+    seq: int
+    prev: bytes
+    kind: str
+    time: int
+    fields: Mapping[str, JSONValue]
+    entry_hash: bytes
+
+    def body(self) -> bytes:
+        """The canonical JSON of the body, as hashed."""
+        return canonical_json({"fields": self.fields, "kind": self.kind, "time": self.time})
+
+    def line(self) -> bytes:
+        """The entry's line in the log file, newline included."""
+        return _line(self.seq, self.prev, self.body(), self.entry_hash)
+
+
+def canonical_json(value: object) -> bytes:
+    """Canonical JSON bytes (sorted keys, no whitespace, ASCII) of a validated value."""
+    return json.dumps(
+        _thaw(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def entry_hash(seq: int, prev: bytes, body: bytes) -> bytes:
+    """SHA-256( u64be(seq) || prev || body ): the hash that chains entry ``seq``."""
+    return hashlib.sha256(seq.to_bytes(8, "big") + prev + body).digest()
+
+
+def make_entry(
+    seq: int, prev: bytes, kind: str, time: int, fields: Mapping[str, object]
+) -> AuditEntry:
+    """Validate a new entry's parts (refusing secrets) and compute its hash."""
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise AuditError("audit kind must be a lower-case word of at most 64 characters")
+    if isinstance(time, bool) or not isinstance(time, int) or not 0 <= time <= MAX_SEQ:
+        raise AuditError(f"audit time must be a non-negative int of seconds, not {time!r}")
+    if not isinstance(fields, Mapping):
+        raise AuditError(f"audit fields must be a mapping, not {type(fields).__name__}")
+    frozen = cast(
+        "Mapping[str, JSONValue]",
+        _validated(fields, "fields", 0, secret_check=True, key_named=False),
+    )
+    entry = AuditEntry(seq, prev, kind, time, frozen, b"")
+    body = entry.body()
+    if len(body) > MAX_LINE_BYTES - 200:
+        raise AuditError(f"audit entry body is {len(body)} bytes; the limit is about 64 KiB")
+    return AuditEntry(seq, prev, kind, time, frozen, entry_hash(seq, prev, body))
+
+
+def parse_line(line: bytes) -> AuditEntry:
+    """Decode one log line (newline included) strictly; the hash is *not* checked here.
+
+    Raises ``AuditError`` saying what is wrong for anything but a canonical entry line.
+    """
+    value = _strict_json(line)
+    if not isinstance(value, dict) or set(value) != {"body", "hash", "prev", "seq"}:
+        raise AuditError("not an object with exactly body, hash, prev and seq")
+    seq, body = value["seq"], value["body"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+        raise AuditError(f"seq is not a non-negative integer: {seq!r}"[:120])
+    prev, digest = _hash_hex(value["prev"], "prev"), _hash_hex(value["hash"], "hash")
+    if not isinstance(body, dict) or set(body) != {"fields", "kind", "time"}:
+        raise AuditError("body is not an object with exactly fields, kind and time")
+    kind, time, fields = body["kind"], body["time"], body["fields"]
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise AuditError("body.kind is not a lower-case word")
+    if isinstance(time, bool) or not isinstance(time, int) or not 0 <= time <= MAX_SEQ:
+        raise AuditError("body.time is not a non-negative integer")
+    if not isinstance(fields, dict):
+        raise AuditError("body.fields is not an object")
+    frozen = cast(
+        "Mapping[str, JSONValue]",
+        _validated(fields, "fields", 0, secret_check=False, key_named=False),
+    )
+    entry = AuditEntry(seq, prev, kind, time, frozen, digest)
+    if entry.line() != line:
+        raise AuditError("not in canonical form (re-encoding gives other bytes)")
+    return entry
+
+
+def head_line(seq: int, digest: bytes) -> bytes:
+    """The head record's bytes for the entry ``(seq, digest)``."""
+    return canonical_json({"hash": digest.hex(), "seq": seq}) + b"\n"
+
+
+def parse_head(data: bytes) -> tuple[int, bytes]:
+    """Decode a head record strictly; raises ``AuditError``."""
+    value = _strict_json(data)
+    if not isinstance(value, dict) or set(value) != {"hash", "seq"}:
+        raise AuditError("not an object with exactly hash and seq")
+    seq = value["seq"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+        raise AuditError("seq is not a non-negative integer")
+    digest = _hash_hex(value["hash"], "hash")
+    if head_line(seq, digest) != data:
+        raise AuditError("not in canonical form")
+    return seq, digest
+
+
+def _line(seq: int, prev: bytes, body: bytes, digest: bytes) -> bytes:
+    # Keys in sorted order, so this is exactly canonical_json of the whole entry.
+    return (
+        b'{"body":'
+        + body
+        + b',"hash":"'
+        + digest.hex().encode()
+        + b'","prev":"'
+        + prev.hex().encode()
+        + b'","seq":'
+        + str(seq).encode()
+        + b"}\n"
+    )
+
+
+def _hash_hex(value: object, name: str) -> bytes:
+    if not isinstance(value, str) or not _HASH_HEX.fullmatch(value):
+        raise AuditError(f"{name} is not 64 lower-case hex digits")
+    return bytes.fromhex(value)
+
+
+def _refuse_float(text: str) -> object:
+    raise AuditError(f"a non-integer number {text[:20]!r} (floats are not allowed)")
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise AuditError("an object has a duplicate key")
+    return result
+
+
+def _strict_json(data: bytes) -> object:
+    if len(data) > MAX_LINE_BYTES:
+        raise AuditError(f"longer than {MAX_LINE_BYTES} bytes")
+    if not data.endswith(b"\n"):
+        raise AuditError("does not end with a newline")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise AuditError(f"a non-ASCII byte at offset {exc.start}") from exc
+    try:
+        return json.loads(
+            text,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_float,
+            object_pairs_hook=_refuse_duplicates,
+        )
+    except json.JSONDecodeError as exc:
+        raise AuditError(f"not JSON: {exc.msg} at offset {exc.pos}") from exc
+    except RecursionError as exc:
+        raise AuditError("nested too deeply") from exc
+    except ValueError as exc:
+        # int() refuses integers longer than sys.get_int_max_str_digits().
+        raise AuditError("an integer too long to read") from exc
+
+
+def _validated(
+    value: object, path: str, depth: int, *, secret_check: bool, key_named: bool
+) -> JSONValue:
+    """Check ``value`` is JSON-safe (and holds no secret); return a deep-frozen copy."""
+    if depth > MAX_DEPTH:
+        raise AuditError(f"audit field {path} is nested deeper than {MAX_DEPTH}")
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not -MAX_INT < value < MAX_INT:
+            raise AuditError(f"audit field {path} is an integer beyond 256 bits")
+        return value
+    if isinstance(value, str):
+        _check_string(value, path, secret_check=secret_check, key_named=key_named)
+        return value
+    if isinstance(value, Mapping):
+        frozen: dict[str, JSONValue] = {}
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise AuditError(f"audit field {path} has a non-string key")
+            _check_string(name, f"{path} key", secret_check=False, key_named=False)
+            normalized = re.sub(r"[^a-z0-9]", "", name.lower())
+            if secret_check and any(word in normalized for word in _SECRET_WORDS):
+                raise AuditError(f"audit field {path}.{name} looks like a secret; refused")
+            frozen[name] = _validated(
+                item,
+                f"{path}.{name}",
+                depth + 1,
+                secret_check=secret_check,
+                key_named=key_named or "key" in normalized,
+            )
+        return MappingProxyType(frozen)
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return tuple(
+            _validated(
+                item, f"{path}[{i}]", depth + 1, secret_check=secret_check, key_named=key_named
+            )
+            for i, item in enumerate(value)
+        )
+    if isinstance(value, float):
+        raise AuditError(f"audit field {path} is a float; use an integer or a decimal string")
+    raise AuditError(
+        f"audit field {path} is a {type(value).__name__}, not JSON-safe"
+        " (hex-encode bytes as a string)"
+    )
+
+
+def _check_string(value: str, path: str, *, secret_check: bool, key_named: bool) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise AuditError(f"audit field {path} is not valid Unicode text") from exc
+    if not secret_check:
+        return
+    if key_named and _HEX32.fullmatch(value):
+        raise AuditError(f"audit field {path} looks like a private key (32 bytes of hex)")
+    if _EXTENDED_PRIVATE.fullmatch(value.strip()):
+        raise AuditError(f"audit field {path} looks like an extended private key")
+    words = value.lower().split()
+    if len(words) in _BIP39_LENGTHS and all(word in _bip39_words() for word in words):
+        raise AuditError(f"audit field {path} looks like a BIP-39 mnemonic")
+
+
+@cache
+def _bip39_words() -> frozenset[str]:
+    return frozenset(Mnemonic("english").wordlist)
+
+
+def _thaw(value: object) -> object:
+    if isinstance(value, Mapping):
+        return {name: _thaw(item) for name, item in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(item) for item in value]
+    return value

@@ -1,0 +1,146 @@
+"""Property tests for shared.cbor: round trips; mutated or random input only raises DecodeError."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.cbor import CborKey, CborLimits, CborValue, Tag, decode, encode
+from shared.errors import DecodeError, NonCanonicalError
+
+# Deep enough that hypothesis trees never meet the depth limit; the limit has its own tests.
+ROOMY = CborLimits(max_depth=64)
+# Tag numbers around each head-size boundary, plus the ones coldsign's schemas use.
+TAG_NUMBERS = st.sampled_from([0, 1, 23, 24, 37, 255, 256, 303, 40404, 2**32, 2**64 - 1])
+# Random bytes may carry any one-byte tag head (0xc0..0xd7) or a tag 24..255.
+TAGS_FOR_RANDOM_BYTES = frozenset(range(256))
+
+integers = st.integers(min_value=-(2**64), max_value=2**64 - 1)
+keys: st.SearchStrategy[CborKey] = st.one_of(integers, st.text(max_size=8), st.binary(max_size=8))
+scalars: st.SearchStrategy[CborValue] = st.one_of(
+    integers,
+    st.binary(max_size=40),
+    st.text(max_size=20),
+    st.booleans(),
+    st.none(),
+)
+
+
+def _containers(children: st.SearchStrategy[CborValue]) -> st.SearchStrategy[CborValue]:
+    return st.one_of(
+        st.lists(children, max_size=6),
+        st.dictionaries(keys, children, max_size=6),
+        st.builds(Tag, TAG_NUMBERS, children),
+    )
+
+
+cbor_values: st.SearchStrategy[CborValue] = st.recursive(scalars, _containers, max_leaves=40)
+
+
+def _tags_in(value: CborValue) -> frozenset[int]:
+    if isinstance(value, Tag):
+        return frozenset({value.number}) | _tags_in(value.value)
+    if isinstance(value, list):
+        return frozenset().union(*(_tags_in(item) for item in value))
+    if isinstance(value, dict):
+        return frozenset().union(*(_tags_in(item) for item in value.values()))
+    return frozenset()
+
+
+def _same(left: CborValue, right: CborValue) -> bool:
+    """Equality that also tells True from 1 and keeps map order irrelevant."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(_same, left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_same(left[k], right[k]) for k in left)
+    if isinstance(left, Tag) and isinstance(right, Tag):
+        return left.number == right.number and _same(left.value, right.value)
+    return left == right
+
+
+def _decode_or_refuse(data: bytes, allowed_tags: frozenset[int]) -> None:
+    """Either ``data`` decodes to a value that re-encodes to ``data``, or a DecodeError says why.
+
+    Any other exception fails the test. The decoder's own re-encoding check is a last
+    line of defence; the strict parser must refuse non-canonical input before reaching it.
+    """
+    try:
+        value = decode(data, allowed_tags=allowed_tags, limits=ROOMY)
+    except NonCanonicalError as error:
+        assert "re-encoding" not in error.reason, data.hex()
+        return
+    except DecodeError:
+        return
+    assert encode(value) == data
+
+
+@given(cbor_values)
+def test_decode_inverts_encode(value: CborValue) -> None:
+    data = encode(value)
+    decoded = decode(data, allowed_tags=_tags_in(value), limits=ROOMY)
+    assert _same(decoded, value)
+    assert encode(decoded) == data
+
+
+@given(st.dictionaries(keys, st.integers(0, 3), max_size=12))
+def test_encoded_map_keys_ascend_bytewise(mapping: dict[CborKey, CborValue]) -> None:
+    decoded = decode(encode(mapping))
+    assert isinstance(decoded, dict)
+    encoded_keys = [encode(key) for key in decoded]
+    assert encoded_keys == sorted(encoded_keys)
+    assert len(set(encoded_keys)) == len(encoded_keys)
+
+
+@given(st.binary(max_size=64))
+def test_random_bytes_decode_canonically_or_raise_decode_error(data: bytes) -> None:
+    _decode_or_refuse(data, TAGS_FOR_RANDOM_BYTES)
+
+
+@given(cbor_values, st.data())
+def test_byte_replacement_decodes_canonically_or_raises_decode_error(
+    value: CborValue, data: st.DataObject
+) -> None:
+    encoded = bytearray(encode(value))
+    index = data.draw(st.integers(0, len(encoded) - 1), label="index")
+    encoded[index] = data.draw(st.integers(0, 255), label="byte")
+    _decode_or_refuse(bytes(encoded), _tags_in(value))
+
+
+@given(cbor_values, st.data())
+def test_truncation_raises_decode_error(value: CborValue, data: st.DataObject) -> None:
+    encoded = encode(value)
+    cut = data.draw(st.integers(0, len(encoded) - 1), label="cut")
+    _decode_or_refuse(encoded[:cut], _tags_in(value))
+
+
+@given(cbor_values, st.data())
+def test_byte_insertion_decodes_canonically_or_raises_decode_error(
+    value: CborValue, data: st.DataObject
+) -> None:
+    encoded = encode(value)
+    index = data.draw(st.integers(0, len(encoded)), label="index")
+    byte = data.draw(st.integers(0, 255), label="byte")
+    _decode_or_refuse(encoded[:index] + bytes([byte]) + encoded[index:], _tags_in(value))
+
+
+@given(cbor_values, st.data())
+def test_byte_deletion_decodes_canonically_or_raises_decode_error(
+    value: CborValue, data: st.DataObject
+) -> None:
+    encoded = encode(value)
+    index = data.draw(st.integers(0, len(encoded) - 1), label="index")
+    _decode_or_refuse(encoded[:index] + encoded[index + 1 :], _tags_in(value))
+
+
+@given(st.lists(cbor_values, min_size=2, max_size=4))
+def test_concatenated_items_are_refused_as_trailing_bytes(values: list[CborValue]) -> None:
+    data = b"".join(encode(value) for value in values)
+    tags = frozenset().union(*(_tags_in(value) for value in values))
+    try:
+        decode(data, allowed_tags=tags, limits=ROOMY)
+    except DecodeError as error:
+        assert error.field == "$" and "trailing bytes" in error.reason
+    else:
+        raise AssertionError("a sequence of items decoded as one item")

@@ -17,6 +17,7 @@ from shared.tx.fields import (
     Kind,
 )
 from shared.tx.rlp import (
+    MAX_UINT_BYTES,
     RLPItem,
     RLPValue,
     encode,
@@ -110,7 +111,16 @@ class TransactionBase(ABC):
     @classmethod
     def from_rlp(cls, item: RLPItem) -> Self:
         """Decode the transaction list ``item`` against this type's layout."""
-        children = list_children(item, [spec.name for spec in cls.FIELDS])
+        return cls.from_children(list_children(item, cls.field_names()))
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The layout's field names in wire order (the RLP list's item names)."""
+        return tuple(spec.name for spec in cls.FIELDS)
+
+    @classmethod
+    def from_children(cls, children: tuple[RLPItem, ...]) -> Self:
+        """Build the transaction from exactly one located item per layout field."""
         values: dict[str, Any] = {}
         for spec, child in zip(cls.FIELDS, children, strict=True):
             value = decode_value(spec, child)
@@ -129,6 +139,11 @@ def check_signature_values(r: int, s: int) -> None:
 def decode_value(spec: FieldSpec, item: RLPItem) -> object:
     """Decode one field from its RLP item, checking its kind and bounds."""
     if spec.kind is Kind.UINT:
+        # No field allows more than 256 bits: refuse longer integers as out of bounds.
+        if not item.is_list and item.length > MAX_UINT_BYTES:
+            raise TransactionError(
+                item.path, f"{spec.rule}, got a {item.length}-byte integer", offset=item.offset
+            )
         value = item_uint(item)
         _check_uint(spec, value, item.path, item.offset)
         return value

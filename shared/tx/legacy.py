@@ -8,7 +8,7 @@ from typing import ClassVar, Self
 from shared.errors import TransactionError
 from shared.tx.base import TransactionBase, check_signature_values
 from shared.tx.fields import LEGACY_FIELDS, PRE_EIP155_FIELD_COUNT, FieldSpec
-from shared.tx.rlp import RLPItem, encode, encode_uint, list_children
+from shared.tx.rlp import RLPItem, check_count, encode, encode_uint, list_children
 
 # EIP-155: the six fields before [chainId, 0, 0] are those of the signed transaction too.
 _SIGNED_PREFIX_FIELDS = 6
@@ -49,14 +49,15 @@ class LegacyTransaction(TransactionBase):
     @classmethod
     def from_rlp(cls, item: RLPItem) -> Self:
         """Decode ``rlp([nonce, gasPrice, gas, to, value, data, chainId, 0, 0])``."""
-        # Counted first so that a six-field payload gets its own reason, not "too few items".
-        if len(list_children(item)) == PRE_EIP155_FIELD_COUNT:
+        names = cls.field_names()
+        # Not exact: a six-field payload gets its own reason rather than "too few items".
+        children = list_children(item, names, exact=False)
+        if len(children) == PRE_EIP155_FIELD_COUNT:
             raise TransactionError(
                 item.path,
                 "pre-EIP-155 legacy transaction (6 fields, no chain id): its signature "
                 "would be valid on every chain, so it is refused",
                 offset=item.offset,
             )
-        # Explicit two-argument super(): slots=True rebuilds the class, which breaks
-        # the zero-argument form.
-        return super(LegacyTransaction, cls).from_rlp(item)
+        check_count(item, children, len(names))
+        return cls.from_children(children)

@@ -105,11 +105,15 @@ def decode_top(data: bytes, *, field: str, base_offset: int = 0) -> RLPItem:
     return item
 
 
-def list_children(item: RLPItem, names: Sequence[str] | None = None) -> tuple[RLPItem, ...]:
-    """The items of list ``item``; with ``names``, exactly that many, named ``path.name``.
+def list_children(
+    item: RLPItem, names: Sequence[str] | None = None, *, exact: bool = True
+) -> tuple[RLPItem, ...]:
+    """The items of list ``item``; with ``names``, the first ones are named ``path.name``.
 
-    Without ``names`` the children are named ``path[i]``. Every child header is checked
-    against the list's own end, so no child can reach past its parent.
+    Other children are named ``path[i]``. With ``names`` and ``exact``, the list must
+    hold exactly ``len(names)`` items (a surplus is refused as soon as it is seen).
+    Every child header is checked against the list's own end, so no child can reach
+    past its parent.
     """
     if not item.is_list:
         raise RLPError(item.path, "expected a list, got a byte string", offset=item.offset)
@@ -117,26 +121,32 @@ def list_children(item: RLPItem, names: Sequence[str] | None = None) -> tuple[RL
     position = item.start
     while position < item.end:
         index = len(children)
-        if names is None:
-            path = f"{item.path}[{index}]"
-        elif index < len(names):
+        if names is not None and index < len(names):
             path = f"{item.path}.{names[index]}"
+        elif names is not None and exact:
+            raise RLPError(item.path, f"too many items: expected {len(names)}", offset=position)
         else:
-            raise RLPError(
-                item.path,
-                f"too many items: expected {len(names)}",
-                offset=position,
-            )
+            path = f"{item.path}[{index}]"
         child = _read_item(item.data, position, item.end, path, item.depth + 1)
         children.append(child)
         position = child.end
-    if names is not None and len(children) != len(names):
+    if names is not None and exact:
+        check_count(item, children, len(names))
+    return tuple(children)
+
+
+def check_count(item: RLPItem, children: Sequence[RLPItem], expected: int) -> None:
+    """Refuse a list ``item`` whose ``children`` are not exactly ``expected`` items."""
+    if len(children) > expected:
+        raise RLPError(
+            item.path, f"too many items: expected {expected}", offset=children[expected].offset
+        )
+    if len(children) < expected:
         raise RLPError(
             item.path,
-            f"too few items: expected {len(names)}, got {len(children)}",
+            f"too few items: expected {expected}, got {len(children)}",
             offset=item.offset,
         )
-    return tuple(children)
 
 
 def item_bytes(item: RLPItem) -> bytes:

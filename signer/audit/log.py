@@ -8,6 +8,10 @@ record is replaced (write to a temporary file, fsync, rename, fsync the director
 leaves either the old state, a log one entry ahead of its head (accepted; the head is brought
 forward), or a half-written last line (refused until :meth:`AuditLog.recover_torn_tail`).
 
+``open`` and ``append`` compare only the last line with the head record (constant time);
+the whole chain is checked by ``verify`` (or ``verify.verify_log``), which the signer runs at
+start-up.
+
 Writers hold an exclusive ``flock`` on the log file for the whole append, so two processes
 cannot interleave entries; readers take a shared lock just long enough to read the head and
 the file size together (see ``verify.snapshot``).

@@ -7,10 +7,14 @@ import itertools
 import json
 import subprocess
 import sys
+import tempfile
 import textwrap
+from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from signer.audit import GENESIS_PREV, AuditKind, AuditLog, verify_log
 from signer.audit.record import make_entry
@@ -338,6 +342,28 @@ def test_deep_nesting_in_a_line_is_refused(log_path: Path) -> None:
     write_lines(log_path, content)
     with pytest.raises(AuditTamperedError, match="entry 2: malformed"):
         verify_log(log_path)
+
+
+@cache
+def _pristine() -> tuple[bytes, bytes]:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "audit.log"
+        make_log(path, count=3).close()
+        return path.read_bytes(), head_file(path).read_bytes()
+
+
+@given(st.data())
+def test_any_single_byte_change_is_detected(data: st.DataObject) -> None:
+    log, head = _pristine()
+    position = data.draw(st.integers(0, len(log) - 1), label="position")
+    byte = data.draw(st.integers(0, 255).filter(lambda b: b != log[position]), label="byte")
+    mutated = log[:position] + bytes([byte]) + log[position + 1 :]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "audit.log"
+        path.write_bytes(mutated)
+        head_file(path).write_bytes(head)
+        with pytest.raises(AuditError):
+            verify_log(path)
 
 
 # -- crashes -----------------------------------------------------------------------------------

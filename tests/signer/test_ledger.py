@@ -394,6 +394,11 @@ def test_a_directory_path_is_a_clear_ledger_error(tmp_path: Path) -> None:
         Ledger.open(tmp_path)
 
 
+def test_a_missing_directory_is_a_clear_ledger_error(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="cannot open the nonce ledger"):
+        Ledger.open(tmp_path / "no-such-dir" / "ledger.sqlite")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shared.ur.sampler import RandomSampler
 from shared.ur.xoshiro import Xoshiro256
 
 UINT32_MAX = (1 << 32) - 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +87,19 @@ def choose_fragments(seq_num: int, seq_len: int, checksum: int) -> tuple[int, ..
         return (seq_num - 1,)
     rng = Xoshiro256(seq_num.to_bytes(4, "big") + checksum.to_bytes(4, "big"))
     degree = choose_degree(seq_len, rng)
-    # The reference shuffles all seq_len indexes by repeatedly removing a random one
-    # from the remaining list. Each pick depends only on the draws before it, so the
-    # first `degree` picks (all that is kept) need only the first `degree` draws.
-    remaining = list(range(seq_len))
-    chosen = [remaining.pop(rng.next_int(0, len(remaining) - 1)) for _ in range(degree)]
-    return tuple(sorted(chosen))
+    return tuple(sorted(shuffled(range(seq_len), rng, degree)))
+
+
+def shuffled(items: Sequence[T], rng: Xoshiro256, count: int | None = None) -> list[T]:
+    """The first ``count`` items (default: all) of BC-UR's shuffle of ``items``.
+
+    The reference removes a random remaining item ``len(items)`` times. Each pick
+    depends only on the draws before it, so stopping after ``count`` picks gives
+    exactly the reference's first ``count`` items while drawing no more than needed.
+    """
+    remaining = list(items)
+    picks = len(remaining) if count is None else count
+    return [remaining.pop(rng.next_int(0, len(remaining) - 1)) for _ in range(picks)]
 
 
 def indexes_mask(indexes: tuple[int, ...]) -> int:

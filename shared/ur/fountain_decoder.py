@@ -66,6 +66,11 @@ class FountainDecoder:
         return self._seq_len if self._result is not None else len(self._rows)
 
     @property
+    def mixed_parts(self) -> int:
+        """Stored rows that still mix two or more fragments (at most ``max_mixed_parts``)."""
+        return self._mixed_rows
+
+    @property
     def accepted_parts(self) -> int:
         """Parts accepted as belonging to this message, duplicates included."""
         return self._accepted

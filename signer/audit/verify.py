@@ -156,7 +156,15 @@ class Scanner:
                 raise tampered(
                     expected, "malformed", f"the line at byte {offset} is over {MAX_LINE_BYTES}"
                 )
-            if line.startswith(ENTRY_LINE_PREFIX) or ENTRY_LINE_PREFIX.startswith(line):
+            entry_like = line.startswith(ENTRY_LINE_PREFIX) or ENTRY_LINE_PREFIX.startswith(line)
+            if entry_like and self._head is not None and self._head[0] >= expected:
+                raise tampered(
+                    expected,
+                    "truncated",
+                    f"the last line ({len(line)} bytes at byte {offset}) is cut short, but the"
+                    f" head record names seq {self._head[0]}: an acknowledged entry was cut",
+                )
+            if entry_like:
                 raise tampered(
                     expected,
                     "half-written",

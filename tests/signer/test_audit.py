@@ -395,6 +395,15 @@ def test_a_half_written_last_line_is_detected_and_recovered_explicitly(log_path:
     assert verify_log(log_path, known_head=(before.head_seq, before.head_hash)) == report
 
 
+def test_a_cut_inside_an_acknowledged_entry_is_truncation_not_a_crash(log_path: Path) -> None:
+    content = lines(log_path)
+    write_lines(log_path, [*content[:5], content[5][:40]])
+    with pytest.raises(AuditTamperedError, match=r"entry 5: truncated.*acknowledged entry"):
+        verify_log(log_path)
+    with pytest.raises(AuditTamperedError, match="head mismatch"):
+        AuditLog.open(log_path)  # and recover_torn_tail is never offered for it
+
+
 def test_a_half_written_first_entry_is_recovered(tmp_path: Path) -> None:
     path = tmp_path / "audit.log"
     path.write_bytes(b'{"body":{"fields":{"form')

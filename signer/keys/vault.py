@@ -146,46 +146,19 @@ class Vault:
     ) -> VaultHeader:
         """Store an existing mnemonic (and BIP-39 passphrase) encrypted; never overwrites."""
         self._refuse_existing()
-        if len(unicodedata.normalize("NFKD", passphrase)) < MIN_PASSPHRASE_CHARS:
-            raise VaultError(f"a vault passphrase has at least {MIN_PASSPHRASE_CHARS} characters")
-        paths = enrolment(accounts)
-        seed = mnemonic.seed(bip39_passphrase)
-        try:
-            master = master_key(seed)
-            header = VaultHeader(
-                VERSION,
-                kdf,
-                secrets.token_bytes(SALT_BYTES),
-                master.public().fingerprint,
-                derive_accounts(master, paths),
-            )
-        finally:
-            seed[:] = bytes(len(seed))
+        _check_new_passphrase(passphrase)
         payload = SecretPayload(
-            mnemonic.entropy(), bytearray(normalize_passphrase(bip39_passphrase)), paths
+            mnemonic.entropy(),
+            bytearray(normalize_passphrase(bip39_passphrase)),
+            enrolment(accounts),
         )
-        plaintext = payload.encode()
-        password = encode_vault_passphrase(passphrase)
         try:
-            key = derive_key(kdf, password, header.salt, scrypt=self._scrypt)
-            nonce = secrets.token_bytes(NONCE_BYTES)
-            cipher = AES.new(key, AES.MODE_GCM, nonce=nonce, mac_len=TAG_BYTES)
-            cipher.update(header.associated_data())
-            ciphertext = cipher.encrypt(plaintext)
-            tag = cipher.digest()
+            document = self._seal(passphrase, payload, kdf)
         finally:
-            plaintext[:] = bytes(len(plaintext))
-            password[:] = bytes(len(password))
             payload.wipe()
-        document = VaultDocument(header, nonce, bytes(ciphertext), bytes(tag))
-        try:
-            write_atomic(self._path, document.encode(), overwrite=False, ops=self._file_ops)
-        except FileExistsError as exc:
-            raise VaultExistsError(f"a vault already exists at {self._path}") from exc
-        except OSError as exc:
-            raise VaultError(f"cannot write the vault {self._path}: {exc.strerror}") from exc
-        log.info("vault written at %s with %d account(s)", self._path, len(paths))
-        return header
+        self._write(document, overwrite=False)
+        log.info("vault written at %s with %d account(s)", self._path, len(payload.paths))
+        return document.header
 
     def unlock(
         self,
@@ -200,6 +173,63 @@ class Vault:
         before is locked first.
         """
         self.lock()
+        document, payload = self._open(passphrase)
+        try:
+            seed = _seed_of(payload)
+        finally:
+            payload.wipe()
+        session = KeySession(
+            seed,
+            document.header.accounts,
+            document.header.master_fingerprint,
+            idle_timeout=idle_timeout,
+            clock=session_clock,
+        )
+        self._session = session
+        log.info("vault %s unlocked (%d account(s))", self._path, len(document.header.accounts))
+        return session
+
+    def change_passphrase(
+        self, passphrase: str, new_passphrase: str, *, kdf: ScryptParams | None = None
+    ) -> VaultHeader:
+        """Re-encrypt under ``new_passphrase`` (fresh salt and nonce; same kdf unless given).
+
+        The unlock with ``passphrase`` is counted and backed off like :meth:`unlock`; the file
+        is replaced atomically, so a crash leaves the old vault or the new one.
+        """
+        _check_new_passphrase(new_passphrase)
+        self.lock()
+        document, payload = self._open(passphrase)
+        try:
+            sealed = self._seal(new_passphrase, payload, kdf or document.header.kdf)
+        finally:
+            payload.wipe()
+        self._write(sealed, overwrite=True)
+        log.info("vault %s re-encrypted under a new passphrase", self._path)
+        return sealed.header
+
+    def set_accounts(self, passphrase: str, accounts: Iterable[DerivationPath]) -> VaultHeader:
+        """Replace the enrolled accounts (atomically, re-encrypted with a fresh salt)."""
+        paths = enrolment(accounts)
+        self.lock()
+        document, payload = self._open(passphrase)
+        try:
+            payload.paths = paths
+            sealed = self._seal(passphrase, payload, document.header.kdf)
+        finally:
+            payload.wipe()
+        self._write(sealed, overwrite=True)
+        log.info("vault %s now enrols %d account(s)", self._path, len(paths))
+        return sealed.header
+
+    def lock(self) -> None:
+        """Lock the session this vault opened last, if any."""
+        if self._session is not None:
+            self._session.lock()
+            self._session = None
+
+    def _open(self, passphrase: str) -> tuple[VaultDocument, SecretPayload]:
+        """Load, check backoff, count the attempt, decrypt; reset the counter on success."""
         document = self._load()
         counters = counter_path(self._path)
         counter = read_counter(counters)
@@ -214,33 +244,47 @@ class Vault:
         attempts = counter.failures + 1
         write_counter(counters, AttemptCounter(attempts, int(now * 1000)), ops=self._file_ops)
         payload = self._decrypt(document, passphrase, attempts)
-        try:
-            if payload.paths != document.header.paths:
-                raise VaultFormatError("the vault's encrypted accounts differ from its header")
-            mnemonic = SecretMnemonic(payload.entropy)
-            try:
-                seed = mnemonic.seed_normalized(payload.passphrase)
-            finally:
-                mnemonic.wipe()
-        finally:
+        if payload.paths != document.header.paths:
             payload.wipe()
-        session = KeySession(
-            seed,
-            document.header.accounts,
-            document.header.master_fingerprint,
-            idle_timeout=idle_timeout,
-            clock=session_clock,
-        )
+            raise VaultFormatError("the vault's encrypted accounts differ from its header")
         write_counter(counters, ZERO, ops=self._file_ops)
-        self._session = session
-        log.info("vault %s unlocked (%d account(s))", self._path, len(document.header.accounts))
-        return session
+        return document, payload
 
-    def lock(self) -> None:
-        """Lock the session this vault opened last, if any."""
-        if self._session is not None:
-            self._session.lock()
-            self._session = None
+    def _seal(self, passphrase: str, payload: SecretPayload, kdf: ScryptParams) -> VaultDocument:
+        """Encrypt ``payload`` under ``passphrase`` with a fresh salt and nonce."""
+        seed = _seed_of(payload)
+        try:
+            master = master_key(seed)
+            header = VaultHeader(
+                VERSION,
+                kdf,
+                secrets.token_bytes(SALT_BYTES),
+                master.public().fingerprint,
+                derive_accounts(master, payload.paths),
+            )
+        finally:
+            seed[:] = bytes(len(seed))
+        plaintext = payload.encode()
+        password = encode_vault_passphrase(passphrase)
+        try:
+            key = derive_key(kdf, password, header.salt, scrypt=self._scrypt)
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            cipher = AES.new(key, AES.MODE_GCM, nonce=nonce, mac_len=TAG_BYTES)
+            cipher.update(header.associated_data())
+            ciphertext = cipher.encrypt(plaintext)
+            tag = cipher.digest()
+        finally:
+            plaintext[:] = bytes(len(plaintext))
+            password[:] = bytes(len(password))
+        return VaultDocument(header, nonce, bytes(ciphertext), bytes(tag))
+
+    def _write(self, document: VaultDocument, *, overwrite: bool) -> None:
+        try:
+            write_atomic(self._path, document.encode(), overwrite=overwrite, ops=self._file_ops)
+        except FileExistsError as exc:
+            raise VaultExistsError(f"a vault already exists at {self._path}") from exc
+        except OSError as exc:
+            raise VaultError(f"cannot write the vault {self._path}: {exc.strerror}") from exc
 
     def _decrypt(self, document: VaultDocument, passphrase: str, attempts: int) -> SecretPayload:
         header = document.header
@@ -254,7 +298,6 @@ class Vault:
             try:
                 cipher.verify(document.tag)
             except ValueError:
-                plaintext[:] = bytes(len(plaintext))
                 log.warning("unlock failed for %s (%d counted attempt(s))", self._path, attempts)
                 # from None: the library's exception adds nothing and must not be chained.
                 raise WrongPassphraseError(
@@ -287,3 +330,17 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"<Vault {self._path}>"
+
+
+def _check_new_passphrase(passphrase: str) -> None:
+    if len(unicodedata.normalize("NFKD", passphrase)) < MIN_PASSPHRASE_CHARS:
+        raise VaultError(f"a vault passphrase has at least {MIN_PASSPHRASE_CHARS} characters")
+
+
+def _seed_of(payload: SecretPayload) -> bytearray:
+    """The BIP-39 seed of a decrypted payload (a wipeable buffer the caller owns)."""
+    mnemonic = SecretMnemonic(payload.entropy)
+    try:
+        return mnemonic.seed_normalized(payload.passphrase)
+    finally:
+        mnemonic.wipe()

@@ -74,8 +74,9 @@ class TransactionBase(ABC):
             if spec.kind is not Kind.ZERO:
                 check_value(spec, getattr(self, spec.name), f"{ROOT}.{spec.name}")
         for lower, upper, rule in self.FIELD_ORDER:
-            if getattr(self, lower) > getattr(self, upper):
-                raise TransactionError(f"{ROOT}.{lower}", rule)
+            low, high = getattr(self, lower), getattr(self, upper)
+            if low > high:
+                raise TransactionError(f"{ROOT}.{lower}", f"{rule}: {low} > {high}")
 
     @abstractmethod
     def fee_cap_per_gas(self) -> int:

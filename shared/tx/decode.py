@@ -51,6 +51,8 @@ def decode_transaction(
             SIGN_DATA,
             f"payload of {len(sign_data)} bytes exceeds the {MAX_PAYLOAD_BYTES}-byte limit",
         )
+    # A bytearray or memoryview would leak mutable slices into the frozen result.
+    sign_data = bytes(sign_data)
     first = sign_data[0]
     transaction: Transaction
     if data_type == DATA_TYPE_LEGACY:

@@ -13,7 +13,7 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _GROUP = 4
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True, order=True, repr=False)
 class Address:
     """A 20-byte Ethereum account address; ``str()`` gives the EIP-55 checksummed form."""
 
@@ -42,6 +42,9 @@ class Address:
 
     def __str__(self) -> str:
         return self.checksummed()
+
+    def __repr__(self) -> str:
+        return f"Address({self.checksummed()!r})"
 
 
 def _eip55_digits(lower_hex: str) -> str:

@@ -176,8 +176,9 @@ class _Decoder:
 
     def string(self, major: int, count: int, body: int, start: int) -> tuple[str | bytes, int]:
         """The byte or text string of ``count`` bytes at ``body`` whose head is at ``start``."""
-        self.length(count, body, start, 1)
         end = body + count
+        if count > self.max_length or end > self.size:
+            self.length(count, body, start, 1)
         if major == BYTES:
             return self.data[body:end], end
         try:
@@ -189,15 +190,20 @@ class _Decoder:
     def key(self, pos: int) -> tuple[CborKey, int]:
         """Decode a map key at ``pos``: only integers, text and byte strings may be keys."""
         if pos >= self.size:
-            raise _Refusal(CborError, "truncated: a map key is missing", pos)
-        initial = self.data[pos]
-        # A break byte gets its own, more specific refusal from head().
-        if initial >> 5 > TEXT and initial != 0xFF:
-            raise _Refusal(CborError, "map key must be an integer, text or byte string", pos)
+            raise _Refusal(CborError, "truncated: a data item is missing", pos)
         self.items += 1
         if self.items > self.max_items:
             raise _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
-        major, arg, body = self.head(pos)
+        initial = self.data[pos]
+        major = initial >> 5
+        # A break byte gets its own, more specific refusal from head().
+        if major > TEXT and initial != 0xFF:
+            raise _Refusal(CborError, "map key must be an integer, text or byte string", pos)
+        arg = initial & 0x1F
+        if arg < 24:
+            body = pos + 1
+        else:
+            major, arg, body = self.head(pos)
         if major == UINT:
             return arg, body
         if major == NEGINT:
@@ -211,7 +217,13 @@ class _Decoder:
         self.items += 1
         if self.items > self.max_items:
             raise _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
-        major, arg, body = self.head(pos)
+        initial = self.data[pos]
+        major = initial >> 5
+        arg = initial & 0x1F
+        if arg < 24:
+            body = pos + 1
+        else:
+            major, arg, body = self.head(pos)
         if major == UINT:
             return arg, body
         if major in (BYTES, TEXT):
@@ -230,15 +242,19 @@ class _Decoder:
             raise _Refusal(CborError, f"{name} is not allowed", pos)
         if depth >= self.max_depth:
             raise _Refusal(CborLimitError, f"nesting deeper than max_depth {self.max_depth}", pos)
+        depth += 1
         if major == MAP:
-            return self.map(arg, body, pos, depth + 1)
+            return self.map(arg, body, pos, depth)
         if major == ARRAY:
-            self.length(arg, body, pos, 1)
+            if arg > self.max_length or body + arg > self.size:
+                self.length(arg, body, pos, 1)
             array: list[CborValue] = []
+            append = array.append
+            item = self.item
             try:
                 for _ in range(arg):
-                    value, body = self.item(body, depth + 1)
-                    array.append(value)
+                    value, body = item(body, depth)
+                    append(value)
             except _Refusal as refusal:
                 raise refusal.at(f"[{len(array)}]") from None
             return array, body
@@ -246,21 +262,24 @@ class _Decoder:
         if arg not in self.allowed_tags:
             raise _Refusal(CborError, f"tag {arg} is not allowed here", pos)
         try:
-            value, body = self.item(body, depth + 1)
+            value, body = self.item(body, depth)
         except _Refusal as refusal:
             raise refusal.at(f"#{arg}") from None
         return Tag(arg, value), body
 
     def map(self, count: int, pos: int, start: int, depth: int) -> tuple[CborValue, int]:
         """Decode ``count`` map entries from ``pos``; keys must ascend bytewise (§4.2.1)."""
-        self.length(count, pos, start, 2)
+        if count > self.max_length or pos + 2 * count > self.size:
+            self.length(count, pos, start, 2)
         data = self.data
+        key_at = self.key
+        item = self.item
         result: dict[CborKey, CborValue] = {}
         previous = b""
         for index in range(count):
             key_start = pos
             try:
-                key, pos = self.key(pos)
+                key, pos = key_at(pos)
             except _Refusal as refusal:
                 raise refusal.at(f".key[{index}]") from None
             # A scalar key that decoded is canonical, so its input bytes are its encoding.
@@ -274,7 +293,7 @@ class _Decoder:
                 ).at(f".{{{label}}}")
             previous = key_bytes
             try:
-                value, pos = self.item(pos, depth)
+                value, pos = item(pos, depth)
             except _Refusal as refusal:
                 raise refusal.at(f".{{{_key_label(key)}}}") from None
             result[key] = value

@@ -36,7 +36,7 @@ def encode(value: CborValue) -> bytes:
     Shortest heads, definite lengths, map keys sorted by the bytes of their encoding, no
     floats. ``True``/``False``/``None`` become simple values 21/20/22. Anything else
     (floats, tuples, bool or non-scalar map keys, integers outside [-2**64, 2**64 - 1],
-    text with lone surrogates, nesting deeper than 256) is a programmer error and raises
+    text with lone surrogates, nesting deeper than 64) is a programmer error and raises
     ``TypeError`` or ``ValueError``.
     """
     out = bytearray()
@@ -88,9 +88,36 @@ def _encode_key(key: object) -> bytes:
 
 
 def _encode_into(value: object, out: bytearray, depth: int) -> None:
-    # bool first: it is a subclass of int.
-    if isinstance(value, bool):
-        out += _TRUE if value else _FALSE
+    # Exact types first, most frequent first: this runs once per item, and once more for
+    # every item decode() accepts (its re-encoding check).
+    if type(value) is int:
+        if 0 <= value < 24:
+            out.append(value)
+        else:
+            out += _encode_int(value)
+    elif type(value) is bytes:
+        out += _head(BYTES, len(value))
+        out += value
+    elif type(value) is dict:
+        _encode_map(value, out, depth)
+    elif type(value) is str:
+        out += _encode_text(value)
+    elif type(value) is list:
+        _encode_array(value, out, depth)
+    elif type(value) is Tag:
+        _encode_tag(value, out, depth)
+    else:
+        _encode_other(value, out, depth)
+
+
+def _encode_other(value: object, out: bytearray, depth: int) -> None:
+    # bool before int: bool is an int subclass but encodes as a simple value.
+    if value is True:
+        out += _TRUE
+    elif value is False:
+        out += _FALSE
+    elif value is None:
+        out += _NULL
     elif isinstance(value, int):
         out += _encode_int(value)
     elif isinstance(value, bytes):
@@ -98,36 +125,45 @@ def _encode_into(value: object, out: bytearray, depth: int) -> None:
         out += value
     elif isinstance(value, str):
         out += _encode_text(value)
-    elif value is None:
-        out += _NULL
     elif isinstance(value, dict):
-        _check_depth(depth)
-        encoded = [(_encode_key(k), v) for k, v in value.items()]
-        encoded.sort(key=_FIRST)
-        out += _head(MAP, len(encoded))
-        previous = None
-        for key_bytes, item in encoded:
-            if key_bytes == previous:
-                raise ValueError(f"duplicate map key after encoding: {key_bytes.hex()}")
-            previous = key_bytes
-            out += key_bytes
-            _encode_into(item, out, depth + 1)
+        _encode_map(value, out, depth)
     elif isinstance(value, list):
-        _check_depth(depth)
-        out += _head(ARRAY, len(value))
-        for item in value:
-            _encode_into(item, out, depth + 1)
-    elif isinstance(value, Tag):
-        _check_depth(depth)
-        number = value.number
-        if isinstance(number, bool) or not isinstance(number, int):
-            raise TypeError("tag number must be an int")
-        if not 0 <= number < UINT64_LIMIT:
-            raise ValueError(f"tag number {number} is outside [0, 2**64 - 1]")
-        out += _head(TAG, number)
-        _encode_into(value.value, out, depth + 1)
+        _encode_array(value, out, depth)
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as deterministic CBOR")
+
+
+def _encode_map(value: dict[object, object], out: bytearray, depth: int) -> None:
+    _check_depth(depth)
+    # RFC 8949 §4.2.1: keys sorted by the bytewise lexicographic order of their encoding.
+    encoded = [(_encode_key(k), v) for k, v in value.items()]
+    encoded.sort(key=_FIRST)
+    out += _head(MAP, len(encoded))
+    previous = None
+    for key_bytes, item in encoded:
+        if key_bytes == previous:
+            raise ValueError(f"duplicate map key after encoding: {key_bytes.hex()}")
+        previous = key_bytes
+        out += key_bytes
+        _encode_into(item, out, depth + 1)
+
+
+def _encode_array(value: list[object], out: bytearray, depth: int) -> None:
+    _check_depth(depth)
+    out += _head(ARRAY, len(value))
+    for item in value:
+        _encode_into(item, out, depth + 1)
+
+
+def _encode_tag(value: Tag, out: bytearray, depth: int) -> None:
+    _check_depth(depth)
+    number = value.number
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError("tag number must be an int")
+    if not 0 <= number < UINT64_LIMIT:
+        raise ValueError(f"tag number {number} is outside [0, 2**64 - 1]")
+    out += _head(TAG, number)
+    _encode_into(value.value, out, depth + 1)
 
 
 def _check_depth(depth: int) -> None:

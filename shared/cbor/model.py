@@ -20,9 +20,10 @@ CborValue: TypeAlias = (
 )
 
 
-# Nesting beyond this would approach Python's recursion limit in the recursive encoder
-# and decoder; coldsign's own documents nest fewer than ten levels.
-MAX_DEPTH_CEILING = 256
+# The encoder and decoder recurse (up to two Python frames per level of a map), so
+# nesting is capped well inside Python's default recursion limit of 1000 even when the
+# caller is already deep in its own stack. coldsign's own documents nest under ten levels.
+MAX_DEPTH_CEILING = 64
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,10 +166,11 @@ def test_encode_refuses_cycles_and_excessive_nesting() -> None:
     with pytest.raises(ValueError):
         encode(cycle)
     deep: CborValue = 0
-    for _ in range(300):
-        deep = [deep]
+    for _ in range(64):
+        deep = {1: deep}
+    assert decode(encode(deep), limits=CborLimits(max_depth=64)) == deep
     with pytest.raises(ValueError):
-        encode(deep)
+        encode([deep])
 
 
 def test_encode_extremes_of_the_integer_range() -> None:
@@ -503,7 +504,7 @@ def test_default_limits() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"max_depth": 257}, {"max_depth": -1}, {"max_items": -1}, {"max_size": -5}]
+    "kwargs", [{"max_depth": 65}, {"max_depth": -1}, {"max_items": -1}, {"max_size": -5}]
 )
 def test_limits_out_of_range_are_programmer_errors(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
@@ -528,3 +529,15 @@ def test_every_refusal_is_a_decode_error() -> None:
     for hex_input in ("", "ff", "1800", "a2010001"):
         with pytest.raises(DecodeError):
             decode(bytes.fromhex(hex_input))
+
+
+def test_deepest_allowed_document_decodes_from_a_deep_call_stack() -> None:
+    # MAX_DEPTH_CEILING keeps decode + its re-encoding check well inside Python's
+    # recursion limit even when the caller already uses hundreds of frames.
+    data = bytes.fromhex("a101" * 64 + "00")
+    limits = CborLimits(max_depth=64)
+
+    def nested(frames: int) -> CborValue:
+        return decode(data, limits=limits) if frames == 0 else nested(frames - 1)
+
+    assert encode(nested(500)) == data

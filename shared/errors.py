@@ -23,6 +23,7 @@ one-line reason without a traceback.
         ├── AddressError            an address that is malformed or fails EIP-55
         ├── CalldataError           ABI calldata malformed or not canonical
         ├── TypedDataError          EIP-712 typed data malformed
+        ├── MnemonicError           a BIP-39 mnemonic: unknown word, wrong length, bad checksum
         └── RegistryFileError       an operator's registry file that does not validate
     └── IncompleteError             a multi-part message is not complete yet
 
@@ -124,6 +125,14 @@ class CalldataError(DecodeError):
 
 class TypedDataError(DecodeError):
     """EIP-712 typed data that is malformed or cannot be hashed."""
+
+
+class MnemonicError(DecodeError):
+    """A BIP-39 mnemonic with an unknown word, a wrong word count or a bad checksum.
+
+    ``field`` is ``mnemonic``, ``word N`` (1-based), ``entropy`` or ``passphrase``; the
+    message names the position of a bad word, never the word itself.
+    """
 
 
 class RegistryFileError(DecodeError):

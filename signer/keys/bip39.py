@@ -17,7 +17,7 @@ from functools import cache
 
 from mnemonic import Mnemonic
 
-from shared.errors import DecodeError
+from shared.errors import MnemonicError
 
 # BIP-39 §Generating the mnemonic: ENT in {128, 160, 192, 224, 256} bits, CS = ENT / 32,
 # MS = (ENT + CS) / 11 words.
@@ -45,13 +45,6 @@ def english_wordlist() -> tuple[str, ...]:
 @cache
 def _word_index() -> dict[str, int]:
     return {word: index for index, word in enumerate(english_wordlist())}
-
-
-class MnemonicError(DecodeError):
-    """A mnemonic that is not valid BIP-39 English; ``field`` is ``mnemonic`` or ``word N``.
-
-    The message names the position of a bad word, never the word itself.
-    """
 
 
 class SecretMnemonic:

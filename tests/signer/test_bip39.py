@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from mnemonic import Mnemonic
 from vectorfiles import load_vectors
 
+from shared.errors import MnemonicError
 from signer.keys.bip32 import base58check_encode, master_key
 from signer.keys.bip39 import (
     ENTROPY_BYTES,
     MAX_PASSPHRASE_BYTES,
-    MnemonicError,
     SecretMnemonic,
     english_wordlist,
 )

@@ -301,7 +301,7 @@ class URDecoder:
     def _receive_single(self, ur_type: str, body: str) -> Progress:
         if len(body) // 2 - _CRC_LENGTH > self._max_message_length:
             raise URFormatError(
-                "bytewords", f"single-part UR exceeds the limit {self._max_message_length}"
+                "body", f"single-part UR exceeds the limit {self._max_message_length}"
             )
         ur = UR(ur_type, bytewords_decode(body, Style.MINIMAL))
         if self._single is not None and ur != self._single:

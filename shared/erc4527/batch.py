@@ -1,0 +1,173 @@
+"""Keystone's batches: ``eth-batch-sign-request`` (tag 40404), ``eth-batch-signature`` (40405).
+
+Neither is in EIP-4527. The layout is that of ``@keystonehq/bc-ur-registry-eth``
+(src/EthBatchSignRequest.ts and src/EthBatchSignature.ts, 0.22.1) and of Keystone's Rust
+``ur-registry`` (src/ethereum/eth_batch_sign_requests.rs): a one-entry map whose key 1
+holds an array of tagged single requests or signatures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.cbor import CborKey, CborLimits, CborValue, decode, encode
+from shared.erc4527.request_id import RequestId
+from shared.erc4527.schema import as_array, as_map, expect_type, fields_under, require
+from shared.erc4527.sign_request import (
+    SIGN_REQUEST_INNER_TAGS,
+    SIGN_REQUEST_TAG,
+    EthSignRequest,
+)
+from shared.erc4527.signature import SIGNATURE_INNER_TAGS, SIGNATURE_TAG, EthSignature
+from shared.errors import SchemaError
+from shared.ur import UR
+
+BATCH_SIGN_REQUEST_TYPE = "eth-batch-sign-request"
+BATCH_SIGN_REQUEST_TAG = 40404
+BATCH_SIGNATURE_TYPE = "eth-batch-signature"
+BATCH_SIGNATURE_TAG = 40405
+# The largest batch accepted, in requests or signatures; an exchange's daily batch is
+# 5 to 500 withdrawals. The whole message is further bounded by BATCH_LIMITS.
+MAX_BATCH = 1000
+# Checked by the CBOR decoder before it allocates: 1 MiB of CBOR holds a thousand token
+# transfers several times over.
+BATCH_LIMITS = CborLimits(max_size=1 << 20)
+
+_ITEMS = 1
+_REQUEST_KEYS = {_ITEMS: "requests"}
+_SIGNATURE_KEYS = {_ITEMS: "signatures"}
+
+
+@dataclass(frozen=True, slots=True)
+class EthBatchSignRequest:
+    """Several ``eth-sign-request`` messages sent as one: ``{1: [+ #6.401(eth-sign-request)]}``.
+
+    Request ids, where given, must differ: each signature is matched to its request by id.
+    """
+
+    requests: tuple[EthSignRequest, ...]
+
+    def __post_init__(self) -> None:
+        _check_items(self.requests, EthSignRequest, f"{BATCH_SIGN_REQUEST_TYPE}.requests")
+
+    def to_value(self) -> dict[CborKey, CborValue]:
+        """The untagged CBOR map."""
+        return {_ITEMS: [request.to_tagged() for request in self.requests]}
+
+    @classmethod
+    def from_value(cls, value: CborValue, where: str) -> EthBatchSignRequest:
+        """Read an untagged ``eth-batch-sign-request`` map."""
+        entries = as_map(value, where, _REQUEST_KEYS)
+        field = f"{where}.requests"
+        raw = as_array(require(entries, _ITEMS, where, "requests"), field)
+        _check_count(len(raw), field)
+        requests = tuple(
+            EthSignRequest.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)
+        )
+        with fields_under(where, BATCH_SIGN_REQUEST_TYPE):
+            return cls(requests)
+
+    def to_cbor(self) -> bytes:
+        """The deterministic CBOR of the untagged map."""
+        return encode(self.to_value())
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> EthBatchSignRequest:
+        """Decode an ``eth-batch-sign-request`` payload strictly, within :data:`BATCH_LIMITS`."""
+        tags = SIGN_REQUEST_INNER_TAGS | {SIGN_REQUEST_TAG}
+        value = decode(data, allowed_tags=tags, limits=BATCH_LIMITS)
+        return cls.from_value(value, BATCH_SIGN_REQUEST_TYPE)
+
+    def to_ur(self) -> UR:
+        """This batch as ``ur:eth-batch-sign-request``."""
+        return UR(BATCH_SIGN_REQUEST_TYPE, self.to_cbor())
+
+    @classmethod
+    def from_ur(cls, ur: UR) -> EthBatchSignRequest:
+        """Decode ``ur:eth-batch-sign-request``; :class:`URTypeError` for any other type."""
+        expect_type(ur, BATCH_SIGN_REQUEST_TYPE)
+        return cls.from_cbor(ur.cbor)
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe fields: one entry per request."""
+        return {"requests": [request.describe() for request in self.requests]}
+
+
+@dataclass(frozen=True, slots=True)
+class EthBatchSignature:
+    """The answers to a batch: ``{1: [+ #6.402(eth-signature)]}``, request ids all different."""
+
+    signatures: tuple[EthSignature, ...]
+
+    def __post_init__(self) -> None:
+        _check_items(self.signatures, EthSignature, f"{BATCH_SIGNATURE_TYPE}.signatures")
+
+    def to_value(self) -> dict[CborKey, CborValue]:
+        """The untagged CBOR map."""
+        return {_ITEMS: [signature.to_tagged() for signature in self.signatures]}
+
+    @classmethod
+    def from_value(cls, value: CborValue, where: str) -> EthBatchSignature:
+        """Read an untagged ``eth-batch-signature`` map."""
+        entries = as_map(value, where, _SIGNATURE_KEYS)
+        field = f"{where}.signatures"
+        raw = as_array(require(entries, _ITEMS, where, "signatures"), field)
+        _check_count(len(raw), field)
+        signatures = tuple(
+            EthSignature.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)
+        )
+        with fields_under(where, BATCH_SIGNATURE_TYPE):
+            return cls(signatures)
+
+    def to_cbor(self) -> bytes:
+        """The deterministic CBOR of the untagged map."""
+        return encode(self.to_value())
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> EthBatchSignature:
+        """Decode an ``eth-batch-signature`` payload strictly, within :data:`BATCH_LIMITS`."""
+        tags = SIGNATURE_INNER_TAGS | {SIGNATURE_TAG}
+        value = decode(data, allowed_tags=tags, limits=BATCH_LIMITS)
+        return cls.from_value(value, BATCH_SIGNATURE_TYPE)
+
+    def to_ur(self) -> UR:
+        """This batch as ``ur:eth-batch-signature``."""
+        return UR(BATCH_SIGNATURE_TYPE, self.to_cbor())
+
+    @classmethod
+    def from_ur(cls, ur: UR) -> EthBatchSignature:
+        """Decode ``ur:eth-batch-signature``; :class:`URTypeError` for any other type."""
+        expect_type(ur, BATCH_SIGNATURE_TYPE)
+        return cls.from_cbor(ur.cbor)
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe fields: one entry per signature."""
+        return {"signatures": [signature.describe() for signature in self.signatures]}
+
+
+def _check_count(count: int, field: str) -> None:
+    if not 1 <= count <= MAX_BATCH:
+        raise SchemaError(field, f"expected 1 to {MAX_BATCH} entries, got {count}")
+
+
+def _check_items(
+    items: tuple[EthSignRequest, ...] | tuple[EthSignature, ...],
+    item_type: type[EthSignRequest] | type[EthSignature],
+    field: str,
+) -> None:
+    if not isinstance(items, tuple):
+        raise SchemaError(field, "must be a tuple")
+    _check_count(len(items), field)
+    seen: dict[RequestId, int] = {}
+    for position, item in enumerate(items):
+        if not isinstance(item, item_type):
+            raise SchemaError(f"{field}[{position}]", f"must be an {item_type.__name__}")
+        request_id = item.request_id
+        if request_id is None:
+            continue
+        if request_id in seen:
+            raise SchemaError(
+                f"{field}[{position}].request-id",
+                f"request id {request_id} repeats entry {seen[request_id]}",
+            )
+        seen[request_id] = position

@@ -1,0 +1,242 @@
+"""``crypto-keypath`` (BCR-2020-007, tag 304): BIP-32 derivation paths, fingerprint and depth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.cbor import CborKey, CborValue, Tag, decode, encode
+from shared.erc4527.schema import (
+    UINT32_MAX,
+    as_array,
+    as_bool,
+    as_map,
+    as_uint,
+    check_uint,
+    expect_type,
+    fields_under,
+    fingerprint_text,
+    kind,
+    require,
+    untag,
+)
+from shared.errors import SchemaError
+from shared.ur import UR
+
+KEYPATH_TYPE = "crypto-keypath"
+KEYPATH_TAG = 304
+# BIP-32: child indexes at or above 2**31 are hardened; the hardened flag is carried apart.
+HARDENED = 0x8000_0000
+# BCR-2020-007: depth is a uint8, so no path has more steps than this.
+MAX_COMPONENTS = 255
+UINT8_MAX = 0xFF
+
+_KEYS = {1: "components", 2: "source-fingerprint", 3: "depth"}
+_COMPONENTS, _SOURCE_FINGERPRINT, _DEPTH = 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class PathComponent:
+    """One derivation step: a child ``index`` below 2**31 (``None`` is the wildcard ``*``)."""
+
+    index: int | None
+    hardened: bool
+
+    def __post_init__(self) -> None:
+        check_component(self, "path-component")
+
+    def __str__(self) -> str:
+        return ("*" if self.index is None else str(self.index)) + ("'" if self.hardened else "")
+
+
+def check_component(component: PathComponent, field: str) -> None:
+    """Refuse an index outside [0, 2**31) or a non-boolean hardened flag."""
+    if component.index is not None:
+        check_uint(component.index, field, HARDENED - 1)
+    if not isinstance(component.hardened, bool):
+        raise SchemaError(field, "is-hardened must be a boolean")
+
+
+@dataclass(frozen=True, slots=True)
+class Keypath:
+    """A ``crypto-keypath``: derivation steps, and optionally the source fingerprint and depth.
+
+    ``source_fingerprint`` is the BIP-32 fingerprint of the key the path starts from
+    (the master key's, "xfp", when the path is complete) as a uint32. ``str()`` gives
+    ``m/44'/60'/0'/0/1``; :meth:`parse` reads that form back.
+    """
+
+    components: tuple[PathComponent, ...]
+    source_fingerprint: int | None = None
+    depth: int | None = None
+
+    def __post_init__(self) -> None:
+        check_keypath(KEYPATH_TYPE, self.components, self.source_fingerprint, self.depth)
+
+    @classmethod
+    def parse(
+        cls, text: str, *, source_fingerprint: int | None = None, depth: int | None = None
+    ) -> Keypath:
+        """Parse ``m/44'/60'/0'/0/1`` (``M`` and ``h`` are accepted too, ``*`` is a wildcard)."""
+        steps = text.split("/")
+        if steps[0] not in ("m", "M"):
+            raise SchemaError("keypath", "a path starts with 'm'")
+        if len(steps) - 1 > MAX_COMPONENTS:
+            raise SchemaError("keypath", f"more than {MAX_COMPONENTS} derivation steps")
+        components = []
+        for position, step in enumerate(steps[1:]):
+            hardened = step.endswith(("'", "h", "H"))
+            digits = step[:-1] if hardened else step
+            if digits == "*":
+                components.append(PathComponent(None, hardened))
+                continue
+            # Plain decimal digits only: no sign, no spaces, no leading zeros.
+            if not digits.isascii() or not digits.isdigit() or digits != str(int(digits)):
+                raise SchemaError(f"keypath.components[{position}]", f"{step!r} is not an index")
+            if len(digits) > 10 or int(digits) >= HARDENED:
+                raise SchemaError(
+                    f"keypath.components[{position}]", f"index {digits} is not below 2**31"
+                )
+            components.append(PathComponent(int(digits), hardened))
+        return cls(tuple(components), source_fingerprint, depth)
+
+    def __str__(self) -> str:
+        return "/".join(["m", *(str(component) for component in self.components)])
+
+    @property
+    def path_text(self) -> str:
+        """The steps without the ``m/`` prefix (``44'/60'/0'``), as Keystone's ``getPath``."""
+        return "/".join(str(component) for component in self.components)
+
+    @property
+    def has_wildcard(self) -> bool:
+        """True when some step is the wildcard ``*``."""
+        return any(component.index is None for component in self.components)
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe fields: steps as text, fingerprint as 8 hex digits, depth."""
+        return {
+            "components": self.path_text,
+            "source_fingerprint": fingerprint_text(self.source_fingerprint),
+            "depth": self.depth,
+        }
+
+    def to_value(self) -> dict[CborKey, CborValue]:
+        """The untagged CBOR map."""
+        steps: list[CborValue] = []
+        for component in self.components:
+            # BCR-2020-007: child-index-wildcard is the empty array.
+            steps.append([] if component.index is None else component.index)
+            steps.append(component.hardened)
+        entries: dict[CborKey, CborValue] = {_COMPONENTS: steps}
+        if self.source_fingerprint is not None:
+            entries[_SOURCE_FINGERPRINT] = self.source_fingerprint
+        if self.depth is not None:
+            entries[_DEPTH] = self.depth
+        return {key: entries[key] for key in sorted(entries)}
+
+    def to_tagged(self) -> Tag:
+        """The CBOR value ``#6.304(crypto-keypath)``."""
+        return Tag(KEYPATH_TAG, self.to_value())
+
+    @classmethod
+    def from_value(cls, value: CborValue, where: str) -> Keypath:
+        """Read an untagged ``crypto-keypath`` map; fields in errors start with ``where``."""
+        entries = as_map(value, where, _KEYS)
+        raw_steps = as_array(
+            require(entries, _COMPONENTS, where, "components"), f"{where}.components"
+        )
+        if len(raw_steps) % 2:
+            raise SchemaError(f"{where}.components", "expected (index, is-hardened) pairs")
+        if len(raw_steps) // 2 > MAX_COMPONENTS:
+            raise SchemaError(f"{where}.components", f"more than {MAX_COMPONENTS} steps")
+        components = []
+        for position in range(len(raw_steps) // 2):
+            field = f"{where}.components[{position}]"
+            raw_index = raw_steps[2 * position]
+            index: int | None
+            if isinstance(raw_index, list):
+                if raw_index:
+                    # BCR-2020-007 child-index-range [low, high]: no Ethereum wallet sends it.
+                    raise SchemaError(field, "child-index ranges are not supported")
+                index = None
+            elif isinstance(raw_index, int) and not isinstance(raw_index, bool):
+                index = as_uint(raw_index, field, HARDENED - 1)
+            else:
+                raise SchemaError(field, f"expected a child index or [], got {kind(raw_index)}")
+            hardened = as_bool(raw_steps[2 * position + 1], f"{field}.is-hardened")
+            components.append(PathComponent(index, hardened))
+        fingerprint = None
+        if _SOURCE_FINGERPRINT in entries:
+            fingerprint = as_uint(
+                entries[_SOURCE_FINGERPRINT], f"{where}.source-fingerprint", UINT32_MAX
+            )
+        depth = None
+        if _DEPTH in entries:
+            depth = as_uint(entries[_DEPTH], f"{where}.depth", UINT8_MAX)
+        with fields_under(where, KEYPATH_TYPE):
+            return cls(tuple(components), fingerprint, depth)
+
+    @classmethod
+    def from_tagged(cls, value: CborValue, where: str) -> Keypath:
+        """Read ``#6.304(crypto-keypath)``."""
+        return cls.from_value(untag(value, where, KEYPATH_TAG), where)
+
+    def to_cbor(self) -> bytes:
+        """The deterministic CBOR of the untagged map (the ``ur:crypto-keypath`` payload)."""
+        return encode(self.to_value())
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> Keypath:
+        """Decode a ``crypto-keypath`` payload strictly (no tags allowed)."""
+        return cls.from_value(decode(data, allowed_tags=frozenset()), KEYPATH_TYPE)
+
+    def to_ur(self) -> UR:
+        """This keypath as ``ur:crypto-keypath``."""
+        return UR(KEYPATH_TYPE, self.to_cbor())
+
+    @classmethod
+    def from_ur(cls, ur: UR) -> Keypath:
+        """Decode ``ur:crypto-keypath``; :class:`URTypeError` for any other type."""
+        expect_type(ur, KEYPATH_TYPE)
+        return cls.from_cbor(ur.cbor)
+
+
+def check_keypath(
+    where: str,
+    components: tuple[PathComponent, ...],
+    source_fingerprint: int | None,
+    depth: int | None,
+) -> None:
+    """The BCR-2020-007 rules for a keypath, with fields named from ``where``."""
+    if not isinstance(components, tuple):
+        raise SchemaError(f"{where}.components", "components must be a tuple")
+    if len(components) > MAX_COMPONENTS:
+        raise SchemaError(f"{where}.components", f"more than {MAX_COMPONENTS} steps")
+    for position, component in enumerate(components):
+        if not isinstance(component, PathComponent):
+            raise SchemaError(f"{where}.components[{position}]", "not a PathComponent")
+        check_component(component, f"{where}.components[{position}]")
+    if source_fingerprint is not None:
+        check_uint(source_fingerprint, f"{where}.source-fingerprint", UINT32_MAX)
+        # BCR-2020-007: source-fingerprint is uint32 .ne 0.
+        if source_fingerprint == 0:
+            raise SchemaError(f"{where}.source-fingerprint", "must not be 0 (BCR-2020-007)")
+    elif not components:
+        # BCR-2020-007: "If empty, source-fingerprint MUST be present".
+        raise SchemaError(f"{where}.source-fingerprint", "required when components is empty")
+    if depth is not None:
+        check_uint(depth, f"{where}.depth", UINT8_MAX)
+
+
+def check_key_depth(keypath: Keypath, where: str) -> None:
+    """For the path of a key (not of its children): depth counts at least every step given.
+
+    BCR-2020-007: depth is "the number of derivation steps in the path of the associated
+    key, even if not present in the components", so it can exceed the steps listed but
+    never fall short of them.
+    """
+    if keypath.depth is not None and keypath.depth < len(keypath.components):
+        raise SchemaError(
+            f"{where}.depth",
+            f"depth {keypath.depth} is less than the {len(keypath.components)} steps given",
+        )

@@ -1,0 +1,52 @@
+"""Request ids: 16-byte UUIDs carried as CBOR tag 37 (IANA CBOR tags registry, "uuid")."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from shared.cbor import CborValue, Tag
+from shared.erc4527.schema import as_bytes, check_length, untag
+from shared.errors import SchemaError
+
+# IANA CBOR tags registry: tag 37 is a binary UUID (RFC 9562), a 16-byte byte string.
+UUID_TAG = 37
+UUID_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class RequestId:
+    """The UUID that ties an ``eth-signature`` to its ``eth-sign-request`` (EIP-4527 ``uuid``).
+
+    Any 16 bytes are accepted: EIP-4527 names no UUID version, so the version and variant
+    bits are carried as they came. ``str()`` gives the 8-4-4-4-12 hex form.
+    """
+
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        check_length(self.raw, "request-id", UUID_LENGTH)
+
+    @classmethod
+    def parse(cls, text: str) -> RequestId:
+        """Parse the hyphenated 8-4-4-4-12 hex form; :class:`SchemaError` when it is not one."""
+        parts = text.split("-")
+        if [len(part) for part in parts] != [8, 4, 4, 4, 12] or not all(
+            c in "0123456789abcdefABCDEF" for c in "".join(parts)
+        ):
+            raise SchemaError("request-id", "expected a UUID in 8-4-4-4-12 hex form")
+        return cls(bytes.fromhex("".join(parts)))
+
+    def __str__(self) -> str:
+        return str(uuid.UUID(bytes=self.raw))
+
+    def to_value(self) -> Tag:
+        """The CBOR value ``#6.37(bytes .size 16)``."""
+        return Tag(UUID_TAG, self.raw)
+
+    @classmethod
+    def from_value(cls, value: CborValue, field: str) -> RequestId:
+        """Read ``#6.37(bytes .size 16)`` from a decoded CBOR value."""
+        raw = as_bytes(untag(value, field, UUID_TAG), field)
+        check_length(raw, field, UUID_LENGTH)
+        return cls(raw)

@@ -1,0 +1,208 @@
+"""``eth-sign-request`` (EIP-4527, tag 401): what the watcher asks the signer to sign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from shared.address import ADDRESS_LENGTH, Address
+from shared.cbor import CborKey, CborLimits, CborValue, Tag, decode, encode
+from shared.erc4527.keypath import KEYPATH_TAG, Keypath, check_key_depth
+from shared.erc4527.request_id import UUID_TAG, RequestId
+from shared.erc4527.schema import (
+    UINT64_MAX,
+    as_bytes,
+    as_map,
+    as_text,
+    as_uint,
+    check_text,
+    check_uint,
+    expect_type,
+    fields_under,
+    fingerprint_text,
+    require,
+    untag,
+)
+from shared.errors import SchemaError
+from shared.ur import UR
+
+SIGN_REQUEST_TYPE = "eth-sign-request"
+SIGN_REQUEST_TAG = 401
+# The tags an eth-sign-request may contain: the uuid request id and the keypath.
+SIGN_REQUEST_INNER_TAGS = frozenset({UUID_TAG, KEYPATH_TAG})
+
+# Largest sign-data accepted, in bytes. It holds EIP-3860's largest init code (49,152
+# bytes) in a transaction with room to spare, and any EIP-712 document a person can
+# review; beyond it a QR transfer would take minutes anyway.
+MAX_SIGN_DATA = 1 << 16
+# Room for every other field around sign-data: uuid, keypath of up to 255 steps, address,
+# chain id and a 1 KiB origin. The CBOR decoder refuses input beyond this before allocating.
+_OVERHEAD = 4096
+SIGN_REQUEST_LIMITS = CborLimits(max_size=MAX_SIGN_DATA + _OVERHEAD)
+
+_REQUEST_ID, _SIGN_DATA, _DATA_TYPE, _CHAIN_ID, _DERIVATION_PATH, _ADDRESS, _ORIGIN = range(1, 8)
+_KEYS = {
+    _REQUEST_ID: "request-id",
+    _SIGN_DATA: "sign-data",
+    _DATA_TYPE: "data-type",
+    _CHAIN_ID: "chain-id",
+    _DERIVATION_PATH: "derivation-path",
+    _ADDRESS: "address",
+    _ORIGIN: "origin",
+}
+
+
+class DataType(IntEnum):
+    """EIP-4527 ``data-type``: what ``sign-data`` holds."""
+
+    # RLP of an unsigned legacy transaction (EIP-155 fields when it names a chain).
+    TRANSACTION = 1
+    # EIP-712 typed data, the UTF-8 bytes of its JSON.
+    TYPED_DATA = 2
+    # Message bytes for EIP-191 personal_sign.
+    PERSONAL_MESSAGE = 3
+    # EIP-2718 typed transaction payload: type byte || unsigned payload.
+    TYPED_TRANSACTION = 4
+
+
+@dataclass(frozen=True, slots=True)
+class EthSignRequest:
+    """One signing request, field for field as Keystone's ``EthSignRequest`` writes it.
+
+    ``data-type`` is required here although EIP-4527 gives it a default: every known
+    sender writes it, and a signer does not guess what it is signing. Optional keys that
+    were absent stay ``None``; ``chain_id`` is absent in MetaMask's message requests.
+    """
+
+    sign_data: bytes
+    data_type: DataType
+    derivation_path: Keypath
+    request_id: RequestId | None = None
+    chain_id: int | None = None
+    address: Address | None = None
+    origin: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self, SIGN_REQUEST_TYPE)
+
+    @property
+    def source_fingerprint(self) -> int | None:
+        """The master fingerprint (xfp) the request names, when given."""
+        return self.derivation_path.source_fingerprint
+
+    def to_value(self) -> dict[CborKey, CborValue]:
+        """The untagged CBOR map."""
+        entries: dict[CborKey, CborValue] = {}
+        if self.request_id is not None:
+            entries[_REQUEST_ID] = self.request_id.to_value()
+        entries[_SIGN_DATA] = self.sign_data
+        entries[_DATA_TYPE] = int(self.data_type)
+        if self.chain_id is not None:
+            entries[_CHAIN_ID] = self.chain_id
+        entries[_DERIVATION_PATH] = self.derivation_path.to_tagged()
+        if self.address is not None:
+            entries[_ADDRESS] = self.address.raw
+        if self.origin is not None:
+            entries[_ORIGIN] = self.origin
+        return entries
+
+    def to_tagged(self) -> Tag:
+        """``#6.401(eth-sign-request)``, as it sits in a batch."""
+        return Tag(SIGN_REQUEST_TAG, self.to_value())
+
+    @classmethod
+    def from_value(cls, value: CborValue, where: str) -> EthSignRequest:
+        """Read an untagged ``eth-sign-request`` map; fields in errors start with ``where``."""
+        entries = as_map(value, where, _KEYS)
+        request_id = None
+        if _REQUEST_ID in entries:
+            request_id = RequestId.from_value(entries[_REQUEST_ID], f"{where}.request-id")
+        sign_data = as_bytes(require(entries, _SIGN_DATA, where, "sign-data"), f"{where}.sign-data")
+        raw_type = as_uint(
+            require(entries, _DATA_TYPE, where, "data-type"), f"{where}.data-type", UINT64_MAX
+        )
+        if raw_type not in DataType._value2member_map_:
+            raise SchemaError(f"{where}.data-type", f"{raw_type} is not one of 1, 2, 3, 4")
+        chain_id = None
+        if _CHAIN_ID in entries:
+            chain_id = as_uint(entries[_CHAIN_ID], f"{where}.chain-id", UINT64_MAX)
+        path = Keypath.from_tagged(
+            require(entries, _DERIVATION_PATH, where, "derivation-path"),
+            f"{where}.derivation-path",
+        )
+        address = None
+        if _ADDRESS in entries:
+            raw_address = as_bytes(entries[_ADDRESS], f"{where}.address")
+            if len(raw_address) != ADDRESS_LENGTH:
+                raise SchemaError(
+                    f"{where}.address", f"an address is 20 bytes, got {len(raw_address)}"
+                )
+            address = Address(raw_address)
+        origin = as_text(entries[_ORIGIN], f"{where}.origin") if _ORIGIN in entries else None
+        with fields_under(where, SIGN_REQUEST_TYPE):
+            return cls(sign_data, DataType(raw_type), path, request_id, chain_id, address, origin)
+
+    @classmethod
+    def from_tagged(cls, value: CborValue, where: str) -> EthSignRequest:
+        """Read ``#6.401(eth-sign-request)``."""
+        return cls.from_value(untag(value, where, SIGN_REQUEST_TAG), where)
+
+    def to_cbor(self) -> bytes:
+        """The deterministic CBOR of the untagged map (the ``ur:eth-sign-request`` payload)."""
+        return encode(self.to_value())
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> EthSignRequest:
+        """Decode an ``eth-sign-request`` payload strictly, within :data:`SIGN_REQUEST_LIMITS`."""
+        value = decode(data, allowed_tags=SIGN_REQUEST_INNER_TAGS, limits=SIGN_REQUEST_LIMITS)
+        return cls.from_value(value, SIGN_REQUEST_TYPE)
+
+    def to_ur(self) -> UR:
+        """This request as ``ur:eth-sign-request``."""
+        return UR(SIGN_REQUEST_TYPE, self.to_cbor())
+
+    @classmethod
+    def from_ur(cls, ur: UR) -> EthSignRequest:
+        """Decode ``ur:eth-sign-request``; :class:`URTypeError` for any other type."""
+        expect_type(ur, SIGN_REQUEST_TYPE)
+        return cls.from_cbor(ur.cbor)
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe fields: bytes as hex, the address EIP-55 checksummed."""
+        return {
+            "request_id": None if self.request_id is None else str(self.request_id),
+            "sign_data": self.sign_data.hex(),
+            "data_type": int(self.data_type),
+            "data_type_name": self.data_type.name.lower(),
+            "chain_id": self.chain_id,
+            "derivation_path": self.derivation_path.describe(),
+            "source_fingerprint": fingerprint_text(self.source_fingerprint),
+            "address": None if self.address is None else self.address.checksummed(),
+            "origin": self.origin,
+        }
+
+
+def _check(request: EthSignRequest, where: str) -> None:
+    if not isinstance(request.sign_data, bytes):
+        raise SchemaError(f"{where}.sign-data", "must be bytes")
+    if len(request.sign_data) > MAX_SIGN_DATA:
+        raise SchemaError(
+            f"{where}.sign-data",
+            f"{len(request.sign_data)} bytes, more than the limit of {MAX_SIGN_DATA}",
+        )
+    if not isinstance(request.data_type, DataType):
+        raise SchemaError(f"{where}.data-type", "must be a DataType")
+    path = request.derivation_path
+    if not isinstance(path, Keypath):
+        raise SchemaError(f"{where}.derivation-path", "must be a Keypath")
+    if path.has_wildcard:
+        raise SchemaError(f"{where}.derivation-path", "the signing key's path has a wildcard")
+    check_key_depth(path, f"{where}.derivation-path")
+    if request.request_id is not None and not isinstance(request.request_id, RequestId):
+        raise SchemaError(f"{where}.request-id", "must be a RequestId")
+    if request.chain_id is not None:
+        check_uint(request.chain_id, f"{where}.chain-id", UINT64_MAX)
+    if request.address is not None and not isinstance(request.address, Address):
+        raise SchemaError(f"{where}.address", "must be an Address")
+    if request.origin is not None:
+        check_text(request.origin, f"{where}.origin")

@@ -1,0 +1,161 @@
+"""``eth-signature`` (EIP-4527, tag 402): the signer's answer, ``r || s || v``, and its request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.cbor import CborKey, CborLimits, CborValue, Tag, decode, encode
+from shared.erc4527.request_id import UUID_TAG, RequestId
+from shared.erc4527.schema import (
+    as_bytes,
+    as_map,
+    as_text,
+    check_length,
+    check_text,
+    check_uint,
+    expect_type,
+    fields_under,
+    require,
+    untag,
+)
+from shared.errors import SchemaError
+from shared.ur import UR
+
+SIGNATURE_TYPE = "eth-signature"
+SIGNATURE_TAG = 402
+SIGNATURE_INNER_TAGS = frozenset({UUID_TAG})
+SCALAR_LENGTH = 32
+# EIP-155: v = chain_id * 2 + 35 + y_parity. With chain ids up to 2**64 - 1 (the range
+# eth-sign-request carries) v stays below 2**66, which takes at most 9 bytes.
+MAX_V_BYTES = 9
+MAX_V = (1 << (8 * MAX_V_BYTES)) - 1
+MIN_SIGNATURE_LENGTH = 2 * SCALAR_LENGTH + 1
+MAX_SIGNATURE_LENGTH = 2 * SCALAR_LENGTH + MAX_V_BYTES
+# A signature, a uuid and a 1 KiB origin fit well inside this.
+SIGNATURE_LIMITS = CborLimits(max_size=2048)
+
+_REQUEST_ID, _SIGNATURE, _ORIGIN = 1, 2, 3
+_KEYS = {_REQUEST_ID: "request-id", _SIGNATURE: "signature", _ORIGIN: "origin"}
+
+
+@dataclass(frozen=True, slots=True)
+class EthSignature:
+    """A signature as ``r``, ``s`` (32 bytes each) and ``v``, with the request it answers.
+
+    ``v`` is the y-parity (0 or 1) for typed transactions and messages signed as
+    Keystone does, 27/28 for personal messages, and the EIP-155 value for legacy
+    transactions, which needs more than one byte once the chain id exceeds 109. On the
+    wire it follows ``s`` as a big-endian integer in the fewest bytes (at least one).
+    ``request_id`` is optional as in Keystone's registry (EIP-4527 requires it; coldsign's
+    watcher insists on it when it matches answers to requests).
+    """
+
+    r: bytes
+    s: bytes
+    v: int
+    request_id: RequestId | None = None
+    origin: str | None = None
+
+    def __post_init__(self) -> None:
+        check_length(self.r, f"{SIGNATURE_TYPE}.signature.r", SCALAR_LENGTH)
+        check_length(self.s, f"{SIGNATURE_TYPE}.signature.s", SCALAR_LENGTH)
+        check_uint(self.v, f"{SIGNATURE_TYPE}.signature.v", MAX_V)
+        if self.request_id is not None and not isinstance(self.request_id, RequestId):
+            raise SchemaError(f"{SIGNATURE_TYPE}.request-id", "must be a RequestId")
+        if self.origin is not None:
+            check_text(self.origin, f"{SIGNATURE_TYPE}.origin")
+
+    @property
+    def signature(self) -> bytes:
+        """``r || s || v`` as it travels: v big-endian in the fewest bytes, at least one."""
+        return self.r + self.s + self.v.to_bytes(max(1, (self.v.bit_length() + 7) // 8), "big")
+
+    @classmethod
+    def from_signature_bytes(
+        cls,
+        signature: bytes,
+        request_id: RequestId | None = None,
+        origin: str | None = None,
+        *,
+        where: str = SIGNATURE_TYPE,
+    ) -> EthSignature:
+        """Split ``r || s || v``; :class:`SchemaError` for a bad length or a padded ``v``."""
+        field = f"{where}.signature"
+        if not MIN_SIGNATURE_LENGTH <= len(signature) <= MAX_SIGNATURE_LENGTH:
+            raise SchemaError(
+                field,
+                f"expected {MIN_SIGNATURE_LENGTH} to {MAX_SIGNATURE_LENGTH} bytes "
+                f"(r, s and a v of 1 to {MAX_V_BYTES} bytes), got {len(signature)}",
+            )
+        v_bytes = signature[2 * SCALAR_LENGTH :]
+        if len(v_bytes) > 1 and v_bytes[0] == 0:
+            raise SchemaError(f"{field}.v", "v has a leading zero byte (not minimal)")
+        with fields_under(where, SIGNATURE_TYPE):
+            return cls(
+                signature[:SCALAR_LENGTH],
+                signature[SCALAR_LENGTH : 2 * SCALAR_LENGTH],
+                int.from_bytes(v_bytes, "big"),
+                request_id,
+                origin,
+            )
+
+    def to_value(self) -> dict[CborKey, CborValue]:
+        """The untagged CBOR map."""
+        entries: dict[CborKey, CborValue] = {}
+        if self.request_id is not None:
+            entries[_REQUEST_ID] = self.request_id.to_value()
+        entries[_SIGNATURE] = self.signature
+        if self.origin is not None:
+            entries[_ORIGIN] = self.origin
+        return entries
+
+    def to_tagged(self) -> Tag:
+        """``#6.402(eth-signature)``, as it sits in a batch."""
+        return Tag(SIGNATURE_TAG, self.to_value())
+
+    @classmethod
+    def from_value(cls, value: CborValue, where: str) -> EthSignature:
+        """Read an untagged ``eth-signature`` map; fields in errors start with ``where``."""
+        entries = as_map(value, where, _KEYS)
+        request_id = None
+        if _REQUEST_ID in entries:
+            request_id = RequestId.from_value(entries[_REQUEST_ID], f"{where}.request-id")
+        signature = as_bytes(require(entries, _SIGNATURE, where, "signature"), f"{where}.signature")
+        origin = as_text(entries[_ORIGIN], f"{where}.origin") if _ORIGIN in entries else None
+        return cls.from_signature_bytes(signature, request_id, origin, where=where)
+
+    @classmethod
+    def from_tagged(cls, value: CborValue, where: str) -> EthSignature:
+        """Read ``#6.402(eth-signature)``."""
+        return cls.from_value(untag(value, where, SIGNATURE_TAG), where)
+
+    def to_cbor(self) -> bytes:
+        """The deterministic CBOR of the untagged map (the ``ur:eth-signature`` payload)."""
+        return encode(self.to_value())
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> EthSignature:
+        """Decode an ``eth-signature`` payload strictly."""
+        value = decode(data, allowed_tags=SIGNATURE_INNER_TAGS, limits=SIGNATURE_LIMITS)
+        return cls.from_value(value, SIGNATURE_TYPE)
+
+    def to_ur(self) -> UR:
+        """This signature as ``ur:eth-signature``."""
+        return UR(SIGNATURE_TYPE, self.to_cbor())
+
+    @classmethod
+    def from_ur(cls, ur: UR) -> EthSignature:
+        """Decode ``ur:eth-signature``; :class:`URTypeError` for any other type."""
+        expect_type(ur, SIGNATURE_TYPE)
+        return cls.from_cbor(ur.cbor)
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe fields: bytes as hex, ``v`` as an integer."""
+        return {
+            "request_id": None if self.request_id is None else str(self.request_id),
+            "signature": self.signature.hex(),
+            "r": self.r.hex(),
+            "s": self.s.hex(),
+            "v": self.v,
+            "origin": self.origin,
+        }

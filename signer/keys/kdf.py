@@ -20,8 +20,8 @@ MAX_LOG2_N = 20
 MIN_R, MAX_R = 8, 16
 MIN_P, MAX_P = 1, 4
 KEY_BYTES = 32  # AES-256
-# Measured on the 2-core reference machine: n = 2**18, r = 8, p = 1 takes about 0.55 s
-# and 256 MiB (see benchmarks/ and the report of issue 4).
+# n = 2**18, r = 8, p = 1: 256 MiB and about 0.6 s on an idle core of the 2-core reference
+# machine (benchmarks/bench_keys.py); 2**17 would be 0.3 s, 2**19 1.2 s.
 DEFAULT_LOG2_N = 18
 DEFAULT_R = 8
 DEFAULT_P = 1

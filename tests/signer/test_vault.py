@@ -12,10 +12,12 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from Crypto.Cipher import AES
 
 from signer.errors import (
     BackoffError,
@@ -27,11 +29,12 @@ from signer.errors import (
 )
 from signer.keys.atomicfile import FileOps, write_atomic
 from signer.keys.backoff import BackoffPolicy, counter_path
+from signer.keys.bip32 import DerivationPath
 from signer.keys.bip39 import SecretMnemonic
 from signer.keys.kdf import MIN_PARAMS, ScryptParams, check_bounds, derive_key
 from signer.keys.paths import Scheme, scheme_path
 from signer.keys.vault import Vault
-from signer.keys.vaultfile import decode_document
+from signer.keys.vaultfile import SecretPayload, VaultDocument, decode_document
 
 PASSPHRASE = "correct horse battery"
 ANVIL = "test test test test test test test test test test test junk"
@@ -593,3 +596,74 @@ def test_the_vault_file_holds_no_secret_in_clear(vault: Vault) -> None:
 def _no_leftover_temp_files(tmp_path: Path) -> Iterator[None]:
     yield
     assert not [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]
+
+
+# --- the authenticated plaintext -----------------------------------------------------------
+
+
+def _payload(entropy: bytes = bytes(16), passphrase: bytes = b"", paths: bytes = b"") -> bytes:
+    # signer/keys/vaultfile.py: 0x01 | len | entropy | u16 len | passphrase | paths
+    head = bytes([1, len(entropy)]) + entropy
+    return head + len(passphrase).to_bytes(2, "big") + passphrase + paths
+
+
+def _paths(*paths: DerivationPath) -> bytes:
+    # u16 count, then per path: depth byte and depth x u32
+    out = len(paths).to_bytes(2, "big")
+    for path in paths:
+        out += bytes([path.depth]) + b"".join(i.to_bytes(4, "big") for i in path.indices)
+    return out
+
+
+_ONE_PATH = _paths(ACCOUNTS[0])
+
+
+def test_a_well_formed_payload_decodes_and_re_encodes() -> None:
+    data = _payload(bytes(range(16)), b"pass", _ONE_PATH)
+    payload = SecretPayload.decode(bytearray(data))
+    assert payload.paths == ACCOUNTS[:1]
+    assert bytes(payload.encode()) == data
+    assert repr(payload) == "<SecretPayload accounts=1>"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty", b""),
+        ("version 2", b"\x02" + _payload(paths=_ONE_PATH)[1:]),
+        ("entropy length 17", _payload(bytes(17), paths=_ONE_PATH)),
+        ("entropy truncated", _payload(paths=_ONE_PATH)[:10]),
+        ("passphrase length beyond the data", _payload()[:18] + b"\xff\xff"),
+        ("passphrase too long", _payload(passphrase=b"x" * 1025, paths=_ONE_PATH)),
+        ("no account count", _payload()),
+        ("zero accounts", _payload(paths=b"\x00\x00")),
+        ("path depth 0", _payload(paths=b"\x00\x01\x00")),
+        ("path depth 6", _payload(paths=b"\x00\x01\x06" + bytes(24))),
+        ("path truncated", _payload(paths=_ONE_PATH[:-1])),
+        ("path outside the schemes", _payload(paths=b"\x00\x01\x01" + bytes(4))),
+        ("duplicate path", _payload(paths=b"\x00\x02" + _ONE_PATH[2:] * 2)),
+        ("trailing byte", _payload(paths=_ONE_PATH) + b"\x00"),
+        ("too many accounts", _payload(paths=b"\xff\xff")),
+    ],
+)
+def test_malformed_payloads_are_refused_and_wiped(name: str, data: bytes) -> None:
+    with pytest.raises(VaultFormatError):
+        SecretPayload.decode(bytearray(data))
+
+
+def test_a_forged_payload_whose_accounts_differ_from_the_header_is_refused(vault: Vault) -> None:
+    # Someone holding the passphrase writes a header that lists other accounts than the
+    # encrypted payload: authentication passes, the consistency check must not.
+    document = decode_document(vault.path.read_bytes())
+    header = replace(document.header, accounts=document.header.accounts[:1])
+    # The real entropy: only the accounts check can notice the forgery.
+    entropy = bytes(SecretMnemonic.from_phrase(ANVIL).entropy())
+    payload = _payload(entropy, paths=_paths(*ACCOUNTS))
+    key = derive_key(header.kdf, PASSPHRASE.encode(), header.salt)
+    cipher = AES.new(key, AES.MODE_GCM, nonce=document.nonce, mac_len=16)
+    cipher.update(header.associated_data())
+    ciphertext, tag = cipher.encrypt_and_digest(payload)
+    forged = VaultDocument(header, document.nonce, ciphertext, tag)
+    vault.path.write_bytes(forged.encode())
+    with pytest.raises(VaultFormatError):
+        vault.unlock(PASSPHRASE)

@@ -1,0 +1,185 @@
+"""coldsign-ur: decode and encode round trips, exit codes, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from vectorfiles import load_vectors
+
+from channel.cli import EXIT_INCOMPLETE, EXIT_INVALID, EXIT_OK, main
+
+KEYSTONE = load_vectors("bc-ur-and-erc4527")["keystone"]
+REQUEST_UR = KEYSTONE["signRequestWithOrigin"]["ur"]
+
+
+def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def request_cbor_hex() -> str:
+    code, out, _ = run(["decode"], REQUEST_UR + "\n")
+    assert code == EXIT_OK
+    return str(json.loads(out)["cbor"])
+
+
+def test_decode_single_part_sign_request_prints_its_fields() -> None:
+    code, out, err = run(["decode"], REQUEST_UR + "\n")
+    assert (code, err) == (EXIT_OK, "")
+    document = json.loads(out)
+    assert document["type"] == "eth-sign-request"
+    fields = document["fields"]
+    inputs = KEYSTONE["signRequestWithOrigin"]["input"]
+    assert fields["sign_data"] == inputs["signDataHex"]
+    assert fields["data_type"] == inputs["dataType"]
+    assert fields["chain_id"] == inputs["chainId"]
+    assert fields["origin"] == inputs["origin"]
+    assert fields["request_id"] == inputs["requestId"]
+    assert fields["derivation_path"]["components"] == inputs["path"].removeprefix("m/")
+
+
+def test_decode_accepts_upper_case_as_in_qr_codes() -> None:
+    code, out, _ = run(["decode"], REQUEST_UR.upper() + "\n")
+    assert code == EXIT_OK
+    assert json.loads(out)["type"] == "eth-sign-request"
+
+
+def test_encode_then_decode_shuffled_with_30_percent_lost() -> None:
+    cbor = request_cbor_hex()
+    code, out, _ = run(
+        ["encode", "--type", "eth-sign-request", "--max-fragment-length", "20", "--parts", "40"],
+        cbor,
+    )
+    assert code == EXIT_OK
+    parts = out.split()
+    assert len(parts) == 40
+    assert all(p.startswith("ur:eth-sign-request/") for p in parts)
+    rng = random.Random(7)
+    kept = [p for p in parts if rng.random() >= 0.3]
+    rng.shuffle(kept)
+    code, out, err = run(["decode"], "\n".join(kept + kept[:3]) + "\n")
+    assert (code, err) == (EXIT_OK, "")
+    assert json.loads(out)["cbor"] == cbor
+
+
+def test_encode_prints_the_fragment_count_by_default() -> None:
+    cbor = request_cbor_hex()
+    code, out, _ = run(
+        ["encode", "--type", "eth-sign-request", "--max-fragment-length", "30"], cbor
+    )
+    assert code == EXIT_OK
+    parts = out.split()
+    seq_len = int(parts[0].split("/")[1].split("-")[1])
+    assert len(parts) == seq_len
+    assert [int(p.split("/")[1].split("-")[0]) for p in parts] == list(range(1, seq_len + 1))
+
+
+def test_encode_uses_the_single_part_form_when_the_message_fits() -> None:
+    code, out, _ = run(
+        ["encode", "--type", "eth-sign-request", "--max-fragment-length", "1000"],
+        request_cbor_hex(),
+    )
+    assert code == EXIT_OK
+    assert out.split() == [REQUEST_UR]
+
+
+def test_incomplete_input_exits_3_with_progress() -> None:
+    cbor = request_cbor_hex()
+    _, out, _ = run(["encode", "--type", "eth-sign-request", "--max-fragment-length", "20"], cbor)
+    code, stdout, err = run(["decode"], out.split()[0] + "\n")
+    assert code == EXIT_INCOMPLETE
+    assert stdout == ""
+    assert "incomplete" in err and "parts received" in err
+
+
+def test_empty_input_is_incomplete() -> None:
+    code, _, err = run(["decode"], "\n\n")
+    assert code == EXIT_INCOMPLETE
+    assert "0 lines read" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hello\n", "line 1"),
+        (REQUEST_UR[:-1] + ("a" if REQUEST_UR[-1] != "a" else "e") + "\n", "line 1"),
+        ("\n" + REQUEST_UR[:60] + "\n", "line 2"),
+        ("ur:eth-sign-request/\n", "line 1"),
+    ],
+    ids=["not-a-ur", "corrupted-checksum", "truncated", "empty-body"],
+)
+def test_invalid_part_exits_2_with_one_line_naming_the_line(text: str, expected: str) -> None:
+    code, out, err = run(["decode"], text)
+    assert code == EXIT_INVALID
+    assert out == ""
+    assert err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+def test_parts_of_two_messages_are_refused() -> None:
+    cbor = request_cbor_hex()
+    _, first, _ = run(["encode", "--type", "eth-sign-request", "--max-fragment-length", "20"], cbor)
+    _, second, _ = run(
+        ["encode", "--type", "bytes", "--max-fragment-length", "20"], "58" + "40" + "ab" * 64
+    )
+    code, _, err = run(["decode"], first.split()[0] + "\n" + second.split()[0] + "\n")
+    assert code == EXIT_INVALID
+    assert "line 2" in err
+
+
+def test_decode_of_bytes_and_of_an_unknown_type() -> None:
+    _, parts, _ = run(["encode", "--type", "bytes", "--max-fragment-length", "100"], "43010203")
+    code, out, _ = run(["decode"], parts)
+    assert code == EXIT_OK
+    assert json.loads(out) == {"type": "bytes", "cbor": "43010203", "fields": {"bytes": "010203"}}
+    _, parts, _ = run(["encode", "--type", "x-custom", "--max-fragment-length", "100"], "01")
+    code, out, _ = run(["decode"], parts)
+    assert code == EXIT_OK
+    assert json.loads(out)["fields"] is None
+
+
+def test_a_known_type_with_a_bad_body_is_refused_by_encode() -> None:
+    # A map with an unknown key 99 is not an eth-sign-request.
+    code, out, err = run(
+        ["encode", "--type", "eth-sign-request", "--max-fragment-length", "100"], "a1186301"
+    )
+    assert code == EXIT_INVALID
+    assert out == "" and "eth-sign-request" in err
+
+
+@pytest.mark.parametrize("stdin", ["zz", "", "0x"], ids=["not-hex", "empty", "empty-0x"])
+def test_encode_refuses_bad_hex(stdin: str) -> None:
+    code, out, err = run(["encode", "--type", "bytes", "--max-fragment-length", "100"], stdin)
+    assert code == EXIT_INVALID
+    assert out == "" and err.startswith("coldsign-ur: invalid input")
+
+
+def test_encode_refuses_a_bad_type_name() -> None:
+    code, _, err = run(["encode", "--type", "Bad/Type", "--max-fragment-length", "100"], "00")
+    assert code == EXIT_INVALID
+    assert "--type" in err
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run(["decode", str(tmp_path / "absent.txt")])
+    assert code == EXIT_INVALID
+    assert "cannot read" in err
+
+
+def test_the_installed_command_runs_from_a_shell(tmp_path: Path) -> None:
+    parts = tmp_path / "parts.txt"
+    parts.write_text(REQUEST_UR + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "channel.cli", "decode", str(parts)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == EXIT_OK, result.stderr
+    assert json.loads(result.stdout)["type"] == "eth-sign-request"

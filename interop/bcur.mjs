@@ -2,7 +2,8 @@
 // Reads one JSON request on stdin: {"ops": [op, ...]}, writes {"results": [result, ...]}.
 //   {"op": "encode", "type", "cborHex", "maxFragmentLength", "minFragmentLength",
 //    "firstSeqNum", "count"}                       -> {"parts": [string, ...]}
-//   {"op": "decode", "parts": [string, ...]}      -> {"complete", "type", "cborHex", "error"}
+//   {"op": "decode", "parts": [string, ...]}      -> {"complete", "type", "cborHex", "error",
+//                                                     "partsUsed"}
 //   {"op": "chooseFragments", "cases": [[seqNum, seqLen, checksum], ...]}
 //                                                 -> {"indexes": [[int, ...] sorted, ...]}
 import bcur from "@ngraveio/bc-ur";
@@ -21,7 +22,9 @@ function encodeOp(op) {
 function decodeOp(op) {
   const decoder = new URDecoder();
   let error = null;
+  let partsUsed = 0;
   for (const part of op.parts) {
+    partsUsed += 1;
     try {
       decoder.receivePart(part);
     } catch (e) {
@@ -31,9 +34,11 @@ function decodeOp(op) {
     if (decoder.isComplete()) break;
   }
   const complete = Boolean(decoder.isComplete()) && decoder.isSuccess();
-  if (!complete) return { complete: false, type: null, cborHex: null, error: error ?? decoder.resultError() };
+  if (!complete) {
+    return { complete: false, type: null, cborHex: null, error: error ?? decoder.resultError(), partsUsed };
+  }
   const ur = decoder.resultUR();
-  return { complete: true, type: ur.type, cborHex: ur.cbor.toString("hex"), error: null };
+  return { complete: true, type: ur.type, cborHex: ur.cbor.toString("hex"), error: null, partsUsed };
 }
 
 function chooseOp(op) {

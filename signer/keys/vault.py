@@ -147,11 +147,10 @@ class Vault:
         """Store an existing mnemonic (and BIP-39 passphrase) encrypted; never overwrites."""
         self._refuse_existing()
         _check_new_passphrase(passphrase)
-        payload = SecretPayload(
-            mnemonic.entropy(),
-            bytearray(normalize_passphrase(bip39_passphrase)),
-            enrolment(accounts),
-        )
+        # Validate everything that can fail before the first copy of a secret is made.
+        paths = enrolment(accounts)
+        salt_suffix = bytearray(normalize_passphrase(bip39_passphrase))
+        payload = SecretPayload(mnemonic.entropy(), salt_suffix, paths)
         try:
             document = self._seal(passphrase, payload, kdf)
         finally:

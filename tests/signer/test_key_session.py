@@ -17,6 +17,7 @@ from shared.errors import MnemonicError
 from signer.errors import (
     BackoffError,
     KeyPathError,
+    VaultError,
     VaultExistsError,
     VaultFormatError,
     VaultLockedError,
@@ -25,7 +26,7 @@ from signer.errors import (
 from signer.keys.accounts import EnrolledAccount, address_of, derive_accounts
 from signer.keys.bip32 import CURVE_ORDER, DerivationPath, master_key
 from signer.keys.bip39 import SecretMnemonic
-from signer.keys.child import _sign_computed_digests_in_child
+from signer.keys.child import _rebuild, _sign_computed_digests_in_child
 from signer.keys.kdf import MIN_PARAMS
 from signer.keys.paths import Scheme, scheme_path
 from signer.keys.session import DigestSignature, KeySession
@@ -271,6 +272,33 @@ def test_child_process_reports_refusals(vault: Vault) -> None:
     with pytest.raises(WrongPassphraseError):
         _sign_computed_digests_in_child(vault.path, "not the passphrase", [])
     assert vault.failed_attempts() == 1
+
+
+def test_child_process_reports_a_missing_vault(tmp_path: Path) -> None:
+    with pytest.raises(VaultError) as raised:
+        _sign_computed_digests_in_child(tmp_path / "none.json", PASSPHRASE, [])
+    assert type(raised.value) is VaultError
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (("BackoffError", "wait", 12.0), BackoffError),
+        (("KeyPathError", "not enrolled", None), KeyPathError),
+        (("WrongPassphraseError", "wrong", None), WrongPassphraseError),
+        (("SystemExit", "odd", None), VaultError),
+        (("KeyPathError", 3, None), VaultError),
+        ("garbage", VaultError),
+        ((1, 2), VaultError),
+    ],
+)
+def test_child_replies_are_rebuilt_only_into_signer_errors(
+    reply: object, expected: type[Exception]
+) -> None:
+    rebuilt = _rebuild(reply)
+    assert type(rebuilt) is expected
+    if expected is BackoffError:
+        assert isinstance(rebuilt, BackoffError) and rebuilt.retry_after == 12.0
 
 
 # --- secrets never reach logs, errors or reprs ---------------------------------------------

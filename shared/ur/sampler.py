@@ -48,8 +48,10 @@ class RandomSampler:
             more = large.pop()
             probs[less] = scaled[less]
             aliases[less] = more
-            # random-sampler.cpp: P[g] += P[a] - 1 (this grouping; the JavaScript port's
-            # (P[g] + P[a]) - 1 can differ in the last bits, never in the aliases).
+            # random-sampler.cpp: P[g] += P[a] - 1, in this grouping. The JavaScript port
+            # (@keystonehq/alias-sampling) computes (P[g] + P[a]) - 1, which can differ in
+            # the last bits of a probability (not in any alias for seqLen <= 3000); a draw
+            # would have to land within ~1e-12 of a threshold for the two to disagree.
             scaled[more] += scaled[less] - 1
             (small if scaled[more] < 1 else large).append(more)
         while large:

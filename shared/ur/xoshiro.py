@@ -47,7 +47,9 @@ class Xoshiro256:
 
         The reference computes ``double(next()) / (double(UINT64_MAX) + 1)``; rounding the
         integer to a double and then dividing by a power of two gives the same double as
-        Python's correctly rounded ``int / int`` division.
+        Python's correctly rounded ``int / int`` division. (@ngraveio/bc-ur divides with
+        BigNumber at 20 decimal places, which can move the last bit; the integers drawn
+        from these doubles agree, as tests/shared/test_ur_interop.py checks.)
         """
         return self.next() / _TWO_64
 

@@ -8,7 +8,9 @@ raises :class:`CalldataError`, because someone built bytes meant to be read two 
 
 from __future__ import annotations
 
-from shared.abi import SELECTOR_LENGTH, decode_values_at
+from typing import TypeAlias
+
+from shared.abi import SELECTOR_LENGTH, AbiValue, decode_values_at
 from shared.abi.types import WORD
 from shared.address import Address
 from shared.calls import admin, erc20, multisend, nft, safe
@@ -31,6 +33,8 @@ DEFAULT_CATALOG = Catalog(
 # Deeper payloads are reported as unexplained rather than decoded without end.
 MAX_NESTING = 4
 _ZERO_ADDRESS = bytes(20)
+# Each argument's decoded value and the absolute offset of its encoding, by name.
+_Named: TypeAlias = dict[str, tuple[AbiValue, int]]
 
 
 def decode_call(
@@ -87,35 +91,26 @@ class _Decoder:
                 spec.arg_names, spec.types, decoded, strict=True
             )
         )
-        positions = {name: pos for name, (_, pos) in zip(spec.arg_names, decoded, strict=True)}
-        call = KnownCall(selector, spec.signature, spec.name, spec.kind, args)
-        inner = self.inner(spec, call, positions, here, depth)
-        if not inner:
-            return call
+        named = dict(zip(spec.arg_names, decoded, strict=True))
+        inner = self.inner(spec, named, here, depth)
         return KnownCall(selector, spec.signature, spec.name, spec.kind, args, inner)
 
     def inner(
-        self,
-        spec: FunctionSpec,
-        call: KnownCall,
-        positions: dict[str, int],
-        here: str,
-        depth: int,
+        self, spec: FunctionSpec, named: _Named, here: str, depth: int
     ) -> tuple[InnerCall, ...]:
+        """The inner calls ``spec.inner`` describes, each decoded one level deeper."""
         rule = spec.inner
         if rule is None:
             return ()
         if isinstance(rule, NestedCall):
-            nested = self.nested(rule, call, positions, here, depth)
+            nested = self.nested(spec, rule, named, here, depth)
             return () if nested is None else (nested,)
-        packed = call.arg(rule.arg)
+        packed, position = named[rule.arg]
         if not isinstance(packed, bytes):
             raise TypeError(f"{spec.signature}: {rule.arg} is not bytes")
         field = f"{here}.{rule.arg}"
         # The argument's bytes start after its 32-byte length word.
-        entries = multisend.unpack_transactions(
-            packed, path=field, offset=positions[rule.arg] + WORD
-        )
+        entries = multisend.unpack_transactions(packed, path=field, offset=position + WORD)
         return tuple(
             InnerCall(
                 entry.operation,
@@ -135,30 +130,25 @@ class _Decoder:
         )
 
     def nested(
-        self,
-        rule: NestedCall,
-        call: KnownCall,
-        positions: dict[str, int],
-        here: str,
-        depth: int,
+        self, spec: FunctionSpec, rule: NestedCall, named: _Named, here: str, depth: int
     ) -> InnerCall | None:
-        to = call.arg(rule.to_arg)
-        data = call.arg(rule.data_arg)
-        value = 0 if rule.value_arg is None else call.arg(rule.value_arg)
+        to, _ = named[rule.to_arg]
+        data, data_position = named[rule.data_arg]
+        value = 0 if rule.value_arg is None else named[rule.value_arg][0]
         if not isinstance(to, Address) or not isinstance(data, bytes):
-            raise TypeError(f"{call.signature}: inner rule names arguments of the wrong type")
+            raise TypeError(f"{spec.signature}: inner rule names arguments of the wrong type")
         if not isinstance(value, int):
-            raise TypeError(f"{call.signature}: {rule.value_arg} is not an integer")
+            raise TypeError(f"{spec.signature}: {rule.value_arg} is not an integer")
         operation = rule.operation
         if rule.operation_arg is not None:
-            raw = call.arg(rule.operation_arg)
+            raw, raw_position = named[rule.operation_arg]
             # Safe Enum.Operation has two members; Solidity >= 0.8 ABI decoding reverts on
             # any other uint8, so such bytes would never execute: refuse them outright.
             if raw not in (Operation.CALL, Operation.DELEGATECALL):
                 raise CalldataError(
                     f"{here}.{rule.operation_arg}",
                     f"operation must be 0 (call) or 1 (delegatecall), got {raw!r}",
-                    offset=positions[rule.operation_arg],
+                    offset=raw_position,
                 )
             operation = Operation(raw)
         if rule.only_if_data and not data:
@@ -170,7 +160,7 @@ class _Decoder:
             value,
             data,
             path=f"{here}.{rule.data_arg}",
-            base=positions[rule.data_arg] + WORD,
+            base=data_position + WORD,
             depth=depth + 1,
         )
         return InnerCall(operation, to, value, data, inner_call)

@@ -1,4 +1,4 @@
-"""shared.erc4527 against published vectors: Keystone's, its firmware's, its Rust registry's, BCR's."""
+"""shared.erc4527 against published vectors: Keystone's JS, firmware and Rust registries, BCR."""
 
 from __future__ import annotations
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coincurve import PublicKey
-
 from shared.address import Address
-from shared.keccak import keccak256
+from shared.hdpublic import address_of as address_of
 from signer.keys.bip32 import DerivationPath, ExtendedPrivateKey
 
 
@@ -17,16 +15,6 @@ class EnrolledAccount:
 
     path: DerivationPath
     address: Address
-
-
-def address_of(public_key: bytes) -> Address:
-    """The Ethereum address of a secp256k1 public key (compressed or not).
-
-    Yellow Paper §7 / eq. 284: the last 20 bytes of keccak256(x || y), the 64-byte
-    uncompressed point without its 0x04 prefix.
-    """
-    uncompressed = PublicKey(public_key).format(compressed=False)
-    return Address(keccak256(uncompressed[1:])[12:])
 
 
 def derive_accounts(

@@ -11,8 +11,10 @@ import hmac
 from dataclasses import dataclass, field
 
 from coincurve import PublicKey
-from Crypto.Hash import RIPEMD160
 
+from shared.hdpublic import CURVE_ORDER as CURVE_ORDER
+from shared.hdpublic import ckd_pub
+from shared.hdpublic import key_fingerprint as key_fingerprint
 from signer.errors import KeyPathError
 
 # BIP-32 §Extended keys: indices >= 2**31 are hardened.
@@ -20,8 +22,6 @@ HARDENED = 0x8000_0000
 MAX_INDEX = 0xFFFF_FFFF
 # BIP-32 §Serialization format: depth is one byte.
 MAX_DEPTH = 255
-# secp256k1 group order (SEC 2 §2.4.1).
-CURVE_ORDER = 0xFFFFFFFF_FFFFFFFF_FFFFFFFF_FFFFFFFE_BAAEDCE6_AF48A03B_BFD25E8C_D0364141
 # BIP-32 §Serialization format: mainnet version bytes for xpub.
 XPUB_VERSION = bytes.fromhex("0488b21e")
 # BIP-32 §Master key generation: I = HMAC-SHA512(Key = "Bitcoin seed", Data = S).
@@ -116,16 +116,10 @@ class ExtendedPublicKey:
         """BIP-32 CKDpub: the non-hardened child ``index``; KeyPathError for hardened."""
         if not 0 <= index < HARDENED:
             raise KeyPathError("CKDpub cannot derive a hardened child")
-        # I = HMAC-SHA512(Key = c_par, Data = serP(K_par) || ser32(i))
-        digest = hmac.digest(self.chain_code, self.public_key + index.to_bytes(4, "big"), "sha512")
-        tweak, chain_code = digest[:32], digest[32:]
-        if int.from_bytes(tweak, "big") >= CURVE_ORDER:
-            raise KeyPathError(f"BIP-32: child {index} is invalid (I_L >= n); use another index")
         try:
-            # K_i = point(parse256(I_L)) + K_par
-            child_key = PublicKey(self.public_key).add(tweak).format(compressed=True)
+            child_key, chain_code = ckd_pub(self.public_key, self.chain_code, index)
         except ValueError as exc:
-            raise KeyPathError(f"BIP-32: child {index} is the point at infinity") from exc
+            raise KeyPathError(str(exc)) from exc
         return ExtendedPublicKey(child_key, chain_code, self.depth + 1, self.fingerprint, index)
 
     def derive(self, indices: tuple[int, ...]) -> ExtendedPublicKey:
@@ -237,12 +231,6 @@ def master_key(seed: bytes | bytearray) -> ExtendedPrivateKey:
 def public_key_of(private_key: bytes | bytearray) -> bytes:
     """The 33-byte compressed public key of a 32-byte secp256k1 private key."""
     return PublicKey.from_secret(bytes(private_key)).format(compressed=True)
-
-
-def key_fingerprint(public_key: bytes) -> bytes:
-    """BIP-32 §Key identifiers: first 4 bytes of RIPEMD160(SHA256(serP(K)))."""
-    sha = hashlib.sha256(public_key).digest()
-    return bytes(RIPEMD160.new(sha).digest()[:4])
 
 
 def base58check_encode(payload: bytes) -> str:

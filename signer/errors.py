@@ -17,7 +17,8 @@ everything the signer itself refuses or fails at is one of these:
     │   └── ReplayedRequestError    a request id seen before
     ├── AuditError                  the audit log cannot be written or read
     │   └── AuditTamperedError      verification found an edited/missing/reordered entry
-    └── AirGapError                 a network interface or radio is present
+    ├── AirGapError                 a network interface or radio is present
+    └── HomeError                   the signer home directory is unusable or open to others
 
 No message of any of these ever contains a key, mnemonic or passphrase.
 """
@@ -91,3 +92,7 @@ class AuditTamperedError(AuditError):
 
 class AirGapError(SignerError):
     """A network interface other than loopback is up, or a radio device is present."""
+
+
+class HomeError(SignerError):
+    """The signer home directory is missing, not a directory, or readable by other users."""

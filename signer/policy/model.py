@@ -1,0 +1,247 @@
+"""The parsed policy: frozen rule objects, each naming its TOML table path and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.address import Address
+from signer.keys.bip32 import DerivationPath
+
+# Rolling window for ``per_24h`` limits, in seconds.
+WINDOW_SECONDS = 24 * 60 * 60
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AssetKey:
+    """One asset on one chain: ``token`` None is the chain's native coin."""
+
+    chain_id: int
+    token: Address | None
+
+    def describe(self) -> str:
+        """``native`` or the checksummed token address, with the chain: for reasons."""
+        what = "native coin" if self.token is None else f"token {self.token.checksummed()}"
+        return f"{what} on chain {self.chain_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """Where a rule is written: its TOML table path (``destination[2]``) and 1-based line."""
+
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRule:
+    """``[[chain]]``: a chain requests may be for, with its fee caps (wei) for transactions."""
+
+    ref: RuleRef
+    chain_id: int
+    label: str
+    max_fee_per_gas: int | None
+    max_total_fee: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRule:
+    """``[[account]]``: a derivation path the policy lets sign."""
+
+    ref: RuleRef
+    path: DerivationPath
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationRule:
+    """``[[destination]]``: an address that may receive the listed assets on one chain."""
+
+    ref: RuleRef
+    chain_id: int
+    address: Address
+    assets: tuple[AssetKey, ...]
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRule:
+    """``[[limit]]``: per-transaction and rolling 24-hour caps for one asset, in base units."""
+
+    ref: RuleRef
+    asset: AssetKey
+    decimals: int
+    per_tx: int
+    per_24h: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallRule:
+    """``[[call]]``: one function (selector) that may be called on one contract."""
+
+    ref: RuleRef
+    chain_id: int
+    to: Address
+    selector: bytes
+    label: str
+
+
+class ApprovalVia(StrEnum):
+    """How an allowance can be granted; each must be named in ``[[approval]].via``."""
+
+    # ERC-20 approve / increaseAllowance / decreaseAllowance calls.
+    APPROVE = "approve"
+    # EIP-2612 permit, as typed data or as a permit(...) call.
+    PERMIT = "permit"
+    # Uniswap Permit2 typed data (PermitSingle, PermitBatch, transfer permits).
+    PERMIT2 = "permit2"
+    # ERC-721 / ERC-1155 setApprovalForAll(operator, true).
+    SET_APPROVAL_FOR_ALL = "set-approval-for-all"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    """``[[approval]]``: ``spender`` may be allowed to move ``token`` on one chain."""
+
+    ref: RuleRef
+    chain_id: int
+    token: Address
+    spender: Address
+    via: frozenset[ApprovalVia]
+    max_amount: int | None
+    allow_unlimited: bool
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TypedDataRule:
+    """``[[typed_data]]``: EIP-712 messages of one primary type for one verifying contract."""
+
+    ref: RuleRef
+    chain_id: int
+    verifying_contract: Address
+    primary_type: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalMessageRule:
+    """``[[personal_message]]``: personal_sign text that starts with ``prefix``."""
+
+    ref: RuleRef
+    prefix: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class MultiSendRule:
+    """``[[multisend_call_only]]``: a pinned MultiSendCallOnly a Safe may delegatecall."""
+
+    ref: RuleRef
+    chain_id: int
+    address: Address
+    label: str
+
+
+class SafeProfile(StrEnum):
+    """What this owner signs for a Safe."""
+
+    # Payouts only: calls that pass the destination, limit, call and approval rules.
+    OWNER = "owner"
+    # Payouts plus the Safe configuration changes named in ``admin_functions``.
+    GOVERNANCE = "governance"
+
+
+@dataclass(frozen=True, slots=True)
+class SafeRule:
+    """``[[safe]]``: a Safe this device is an owner of, and what it signs for it."""
+
+    ref: RuleRef
+    chain_id: int
+    address: Address
+    label: str
+    profile: SafeProfile
+    admin_functions: frozenset[str]
+    migration_libraries: tuple[Address, ...]
+    allow_gas_refund: bool
+    allow_pre_1_3: bool
+    allow_messages: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRule:
+    """``[[operator]]``: a pinned operator key; every request must carry its attestation.
+
+    Pinned by address (the key's Ethereum address); a public key in the file is reduced to
+    its address when parsed, since an attestation signature recovers the address.
+    """
+
+    ref: RuleRef
+    address: Address
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A whole policy file, validated. ``sha256`` is the digest of the exact file bytes."""
+
+    name: str
+    version: int
+    sha256: bytes
+    chains: tuple[ChainRule, ...] = ()
+    accounts: tuple[AccountRule, ...] = ()
+    destinations: tuple[DestinationRule, ...] = ()
+    limits: tuple[LimitRule, ...] = ()
+    calls: tuple[CallRule, ...] = ()
+    approvals: tuple[ApprovalRule, ...] = ()
+    typed_data: tuple[TypedDataRule, ...] = ()
+    personal_messages: tuple[PersonalMessageRule, ...] = ()
+    multisend_call_only: tuple[MultiSendRule, ...] = ()
+    safes: tuple[SafeRule, ...] = ()
+    operators: tuple[OperatorRule, ...] = ()
+
+    @property
+    def hash_hex(self) -> str:
+        """The policy hash as shown on the home screen: 64 lowercase hex digits."""
+        return self.sha256.hex()
+
+    def chain(self, chain_id: int) -> ChainRule | None:
+        return next((rule for rule in self.chains if rule.chain_id == chain_id), None)
+
+    def account(self, path: DerivationPath) -> AccountRule | None:
+        return next((rule for rule in self.accounts if rule.path == path), None)
+
+    def limit(self, asset: AssetKey) -> LimitRule | None:
+        return next((rule for rule in self.limits if rule.asset == asset), None)
+
+    def destination(self, chain_id: int, address: Address) -> DestinationRule | None:
+        return next(
+            (r for r in self.destinations if r.chain_id == chain_id and r.address == address),
+            None,
+        )
+
+    def safe(self, chain_id: int, address: Address) -> SafeRule | None:
+        return next(
+            (r for r in self.safes if r.chain_id == chain_id and r.address == address), None
+        )
+
+    def multisend(self, chain_id: int, address: Address) -> MultiSendRule | None:
+        return next(
+            (
+                r
+                for r in self.multisend_call_only
+                if r.chain_id == chain_id and r.address == address
+            ),
+            None,
+        )
+
+    def call(self, chain_id: int, to: Address, selector: bytes) -> CallRule | None:
+        return next(
+            (
+                r
+                for r in self.calls
+                if r.chain_id == chain_id and r.to == to and r.selector == selector
+            ),
+            None,
+        )

@@ -2,8 +2,10 @@
 // (@keystonehq/bc-ur-registry-eth, the library MetaMask's QR keyring uses).
 //
 // stdin:  {"cases": [{"op": "encode", "type": T, "fields": {...}}
-//                    | {"op": "decode", "type": T, "cbor": "<hex>"}]}
-// stdout: {"results": [{"cbor": "<hex>"} | {"fields": {...}} | {"error": "<message>"}]}
+//                    | {"op": "decode", "type": T, "cbor": "<hex>"}
+//                    | {"op": "metamask", "type": "crypto-hdkey", "cbor": "<hex>"}]}
+// stdout: {"results": [{"cbor": "<hex>", "ur_type": T} | {"fields": {...}}
+//                      | {"metamask": {...}} | {"error": "<message>"}]}
 //
 // "fields" has the shape of coldsign's describe() (shared/erc4527/known.py) minus "type":
 // bytes as lower-case hex, fingerprints as 8 hex digits, request ids as UUID text,
@@ -183,6 +185,22 @@ function describeAccount(account) {
   };
 }
 
+// What MetaMask's QR keyrings read from a pairing key: @keystonehq/base-eth-keyring takes
+// the origin's source fingerprint as xfp; MetaMask/accounts keyring-eth-qr
+// (src/account-deriver.ts) takes the parent fingerprint and calls getChildren().getPath()
+// unguarded, so a key without children cannot be paired there.
+function metamaskView(key) {
+  return {
+    xpub: key.getBip32Key(),
+    hdPath: `m/${key.getOrigin().getPath()}`,
+    childrenPath: key.getChildren().getPath(),
+    xfp: hex(key.getOrigin().getSourceFingerprint()),
+    parentFingerprint: hex(key.getParentFingerprint()),
+    name: orNull(key.getName()),
+    note: orNull(key.getNote()),
+  };
+}
+
 const TYPES = {
   "eth-sign-request": {
     build: buildSignRequest,
@@ -225,6 +243,9 @@ function run(testCase) {
   }
   if (testCase.op === "decode") {
     return { fields: type.decode(Buffer.from(testCase.cbor, "hex")) };
+  }
+  if (testCase.op === "metamask" && testCase.type === "crypto-hdkey") {
+    return { metamask: metamaskView(CryptoHDKey.fromCBOR(Buffer.from(testCase.cbor, "hex"))) };
   }
   throw new Error(`unknown op ${testCase.op}`);
 }

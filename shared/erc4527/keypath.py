@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from shared.cbor import CborKey, CborValue, Tag, decode, encode
@@ -29,6 +30,9 @@ HARDENED = 0x8000_0000
 # BCR-2020-007: depth is a uint8, so no path has more steps than this.
 MAX_COMPONENTS = 255
 UINT8_MAX = 0xFF
+
+# ASCII decimal without sign or leading zeros, at most 10 digits (2**31 has 10).
+_INDEX_TEXT = re.compile(r"0|[1-9][0-9]{0,9}")
 
 _KEYS = {1: "components", 2: "source-fingerprint", 3: "depth"}
 _COMPONENTS, _SOURCE_FINGERPRINT, _DEPTH = 1, 2, 3
@@ -89,13 +93,11 @@ class Keypath:
             if digits == "*":
                 components.append(PathComponent(None, hardened))
                 continue
-            # Plain decimal digits only: no sign, no spaces, no leading zeros.
-            if not digits.isascii() or not digits.isdigit() or digits != str(int(digits)):
-                raise SchemaError(f"keypath.components[{position}]", f"{step!r} is not an index")
-            if len(digits) > 10 or int(digits) >= HARDENED:
-                raise SchemaError(
-                    f"keypath.components[{position}]", f"index {digits} is not below 2**31"
-                )
+            field = f"keypath.components[{position}]"
+            if _INDEX_TEXT.fullmatch(digits) is None:
+                raise SchemaError(field, f"{step[:16]!r} is not an index")
+            if int(digits) >= HARDENED:
+                raise SchemaError(field, f"index {digits} is not below 2**31")
             components.append(PathComponent(int(digits), hardened))
         return cls(tuple(components), source_fingerprint, depth)
 

@@ -21,7 +21,7 @@ from shared.erc4527.sign_request import (
     DataType,
     EthSignRequest,
 )
-from shared.erc4527.signature import SIGNATURE_TYPE, EthSignature
+from shared.erc4527.signature import SIGNATURE_TYPE, AuditHead, EthSignature
 
 __all__ = [
     "ACCOUNT_TYPE",
@@ -35,6 +35,7 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "SIGNATURE_TYPE",
     "SIGN_REQUEST_TYPE",
+    "AuditHead",
     "CoinInfo",
     "CryptoAccount",
     "DataType",

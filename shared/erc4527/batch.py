@@ -4,6 +4,15 @@ Neither is in EIP-4527. The layout is that of ``@keystonehq/bc-ur-registry-eth``
 (src/EthBatchSignRequest.ts and src/EthBatchSignature.ts, 0.22.1) and of Keystone's Rust
 ``ur-registry`` (src/ethereum/eth_batch_sign_requests.rs): a one-entry map whose key 1
 holds an array of tagged single requests or signatures.
+
+``eth-batch-signature`` key 2 is coldsign's extension: the signer's audit-log head after the
+whole batch (``audit-head`` as in :mod:`shared.erc4527.signature`). Keystone's
+``ETHBatchSignature.fromDataItem`` reads key 1 only.
+
+    eth-batch-signature = {
+      1: [+ #6.402(eth-signature)],   ; signatures
+      ? 2: audit-head,                ; coldsign extension
+    }
 """
 
 from __future__ import annotations
@@ -18,7 +27,12 @@ from shared.erc4527.sign_request import (
     SIGN_REQUEST_TAG,
     EthSignRequest,
 )
-from shared.erc4527.signature import SIGNATURE_INNER_TAGS, SIGNATURE_TAG, EthSignature
+from shared.erc4527.signature import (
+    SIGNATURE_INNER_TAGS,
+    SIGNATURE_TAG,
+    AuditHead,
+    EthSignature,
+)
 from shared.errors import SchemaError
 from shared.ur import UR
 
@@ -34,8 +48,9 @@ MAX_BATCH = 1000
 BATCH_LIMITS = CborLimits(max_size=1 << 20)
 
 _ITEMS = 1
+_AUDIT_HEAD = 2
 _REQUEST_KEYS = {_ITEMS: "requests"}
-_SIGNATURE_KEYS = {_ITEMS: "signatures"}
+_SIGNATURE_KEYS = {_ITEMS: "signatures", _AUDIT_HEAD: "audit-head"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +110,27 @@ class EthBatchSignRequest:
 
 @dataclass(frozen=True, slots=True)
 class EthBatchSignature:
-    """The answers to a batch: ``{1: [+ #6.402(eth-signature)]}``, request ids all different."""
+    """The answers to a batch: ``{1: [+ #6.402(eth-signature)]}``, request ids all different.
+
+    ``audit_head`` is coldsign's key 2 (see the module docstring).
+    """
 
     signatures: tuple[EthSignature, ...]
+    audit_head: AuditHead | None = None
 
     def __post_init__(self) -> None:
         _check_items(self.signatures, EthSignature, f"{BATCH_SIGNATURE_TYPE}.signatures")
+        if self.audit_head is not None and not isinstance(self.audit_head, AuditHead):
+            raise SchemaError(f"{BATCH_SIGNATURE_TYPE}.audit-head", "must be an AuditHead")
 
     def to_value(self) -> dict[CborKey, CborValue]:
         """The untagged CBOR map."""
-        return {_ITEMS: [signature.to_tagged() for signature in self.signatures]}
+        entries: dict[CborKey, CborValue] = {
+            _ITEMS: [signature.to_tagged() for signature in self.signatures]
+        }
+        if self.audit_head is not None:
+            entries[_AUDIT_HEAD] = self.audit_head.to_value()
+        return entries
 
     @classmethod
     def from_value(cls, value: CborValue, where: str) -> EthBatchSignature:
@@ -116,8 +142,11 @@ class EthBatchSignature:
         signatures = tuple(
             EthSignature.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)
         )
+        audit_head = None
+        if _AUDIT_HEAD in entries:
+            audit_head = AuditHead.from_value(entries[_AUDIT_HEAD], f"{where}.audit-head")
         with fields_under(where, BATCH_SIGNATURE_TYPE):
-            return cls(signatures)
+            return cls(signatures, audit_head)
 
     def to_cbor(self) -> bytes:
         """The deterministic CBOR of the untagged map."""
@@ -141,8 +170,13 @@ class EthBatchSignature:
         return cls.from_cbor(ur.cbor)
 
     def describe(self) -> dict[str, object]:
-        """JSON-safe fields: one entry per signature."""
-        return {"signatures": [signature.describe() for signature in self.signatures]}
+        """JSON-safe fields: one entry per signature; ``audit_head`` only when present."""
+        fields: dict[str, object] = {
+            "signatures": [signature.describe() for signature in self.signatures]
+        }
+        if self.audit_head is not None:
+            fields["audit_head"] = self.audit_head.describe()
+        return fields
 
 
 def _check_count(count: int, field: str) -> None:

@@ -1,4 +1,18 @@
-"""``eth-signature`` (EIP-4527, tag 402): the signer's answer, ``r || s || v``, and its request."""
+"""``eth-signature`` (EIP-4527, tag 402): the signer's answer, ``r || s || v``, and its request.
+
+Key 4 is coldsign's extension: the signer's audit-log head ``[seq, head-hash]`` after the
+decision, so the watcher can notice the log being rolled back. Other wallets ignore keys they
+do not know (Keystone's ``ETHSignature.fromDataItem`` reads keys 1 to 3 only); keys 1 to 3
+keep their ERC-4527 meaning.
+
+    eth-signature = {
+      ? 1: uuid,                   ; request-id
+      2: bytes,                    ; signature: r || s || v
+      ? 3: text,                   ; origin
+      ? 4: audit-head,             ; coldsign extension
+    }
+    audit-head = [seq: uint64, head-hash: bytes .size 32]
+"""
 
 from __future__ import annotations
 
@@ -7,9 +21,12 @@ from dataclasses import dataclass
 from shared.cbor import CborKey, CborLimits, CborValue, Tag, decode, encode
 from shared.erc4527.request_id import UUID_TAG, RequestId
 from shared.erc4527.schema import (
+    UINT64_MAX,
+    as_array,
     as_bytes,
     as_map,
     as_text,
+    as_uint,
     check_length,
     check_text,
     check_uint,
@@ -34,8 +51,46 @@ MAX_SIGNATURE_LENGTH = 2 * SCALAR_LENGTH + MAX_V_BYTES
 # A signature, a uuid and a 1 KiB origin fit well inside this.
 SIGNATURE_LIMITS = CborLimits(max_size=2048)
 
-_REQUEST_ID, _SIGNATURE, _ORIGIN = 1, 2, 3
-_KEYS = {_REQUEST_ID: "request-id", _SIGNATURE: "signature", _ORIGIN: "origin"}
+_REQUEST_ID, _SIGNATURE, _ORIGIN, _AUDIT_HEAD = 1, 2, 3, 4
+_KEYS = {
+    _REQUEST_ID: "request-id",
+    _SIGNATURE: "signature",
+    _ORIGIN: "origin",
+    _AUDIT_HEAD: "audit-head",
+}
+# SHA-256: the audit log's entry hashes are 32 bytes.
+AUDIT_HASH_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class AuditHead:
+    """The signer's audit-log head after a decision: entry ``seq`` and its 32-byte hash."""
+
+    seq: int
+    head_hash: bytes
+
+    def __post_init__(self) -> None:
+        check_uint(self.seq, "audit-head.seq", UINT64_MAX)
+        check_length(self.head_hash, "audit-head.head-hash", AUDIT_HASH_LENGTH)
+
+    def to_value(self) -> list[CborValue]:
+        """``[seq, head-hash]``."""
+        return [self.seq, self.head_hash]
+
+    @classmethod
+    def from_value(cls, value: CborValue, where: str) -> AuditHead:
+        """Read ``[seq, head-hash]``; fields in errors start with ``where``."""
+        items = as_array(value, where)
+        if len(items) != 2:
+            raise SchemaError(where, f"expected [seq, head-hash], got {len(items)} items")
+        seq = as_uint(items[0], f"{where}.seq", UINT64_MAX)
+        head_hash = as_bytes(items[1], f"{where}.head-hash")
+        check_length(head_hash, f"{where}.head-hash", AUDIT_HASH_LENGTH)
+        return cls(seq, head_hash)
+
+    def describe(self) -> dict[str, object]:
+        """JSON-safe fields: the hash as hex."""
+        return {"seq": self.seq, "head_hash": self.head_hash.hex()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +102,8 @@ class EthSignature:
     transactions, which needs more than one byte once the chain id exceeds 109. On the
     wire it follows ``s`` as a big-endian integer in the fewest bytes (at least one).
     ``request_id`` is optional as in Keystone's registry (EIP-4527 requires it; coldsign's
-    watcher insists on it when it matches answers to requests).
+    watcher insists on it when it matches answers to requests). ``audit_head`` is coldsign's
+    key 4 (see the module docstring).
     """
 
     r: bytes
@@ -55,6 +111,7 @@ class EthSignature:
     v: int
     request_id: RequestId | None = None
     origin: str | None = None
+    audit_head: AuditHead | None = None
 
     def __post_init__(self) -> None:
         check_length(self.r, f"{SIGNATURE_TYPE}.signature.r", SCALAR_LENGTH)
@@ -64,6 +121,8 @@ class EthSignature:
             raise SchemaError(f"{SIGNATURE_TYPE}.request-id", "must be a RequestId")
         if self.origin is not None:
             check_text(self.origin, f"{SIGNATURE_TYPE}.origin")
+        if self.audit_head is not None and not isinstance(self.audit_head, AuditHead):
+            raise SchemaError(f"{SIGNATURE_TYPE}.audit-head", "must be an AuditHead")
 
     @property
     def signature(self) -> bytes:
@@ -78,6 +137,7 @@ class EthSignature:
         origin: str | None = None,
         *,
         where: str = SIGNATURE_TYPE,
+        audit_head: AuditHead | None = None,
     ) -> EthSignature:
         """Split ``r || s || v``; :class:`SchemaError` for a bad length or a padded ``v``."""
         field = f"{where}.signature"
@@ -97,6 +157,7 @@ class EthSignature:
                 int.from_bytes(v_bytes, "big"),
                 request_id,
                 origin,
+                audit_head,
             )
 
     def to_value(self) -> dict[CborKey, CborValue]:
@@ -107,6 +168,8 @@ class EthSignature:
         entries[_SIGNATURE] = self.signature
         if self.origin is not None:
             entries[_ORIGIN] = self.origin
+        if self.audit_head is not None:
+            entries[_AUDIT_HEAD] = self.audit_head.to_value()
         return entries
 
     def to_tagged(self) -> Tag:
@@ -122,7 +185,12 @@ class EthSignature:
             request_id = RequestId.from_value(entries[_REQUEST_ID], f"{where}.request-id")
         signature = as_bytes(require(entries, _SIGNATURE, where, "signature"), f"{where}.signature")
         origin = as_text(entries[_ORIGIN], f"{where}.origin") if _ORIGIN in entries else None
-        return cls.from_signature_bytes(signature, request_id, origin, where=where)
+        audit_head = None
+        if _AUDIT_HEAD in entries:
+            audit_head = AuditHead.from_value(entries[_AUDIT_HEAD], f"{where}.audit-head")
+        return cls.from_signature_bytes(
+            signature, request_id, origin, where=where, audit_head=audit_head
+        )
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> EthSignature:
@@ -150,8 +218,12 @@ class EthSignature:
         return cls.from_cbor(ur.cbor)
 
     def describe(self) -> dict[str, object]:
-        """JSON-safe fields: bytes as hex, ``v`` as an integer."""
-        return {
+        """JSON-safe fields: bytes as hex, ``v`` as an integer.
+
+        ``audit_head`` is listed only when present: it is coldsign's extension, and the ERC-4527
+        fields keep the shape other implementations describe.
+        """
+        fields: dict[str, object] = {
             "request_id": None if self.request_id is None else str(self.request_id),
             "signature": self.signature.hex(),
             "r": self.r.hex(),
@@ -159,3 +231,6 @@ class EthSignature:
             "v": self.v,
             "origin": self.origin,
         }
+        if self.audit_head is not None:
+            fields["audit_head"] = self.audit_head.describe()
+        return fields

@@ -65,6 +65,9 @@ class DataType(IntEnum):
     TYPED_TRANSACTION = 4
 
 
+_DATA_TYPES = frozenset(int(data_type) for data_type in DataType)
+
+
 @dataclass(frozen=True, slots=True)
 class EthSignRequest:
     """One signing request, field for field as Keystone's ``EthSignRequest`` writes it.
@@ -121,7 +124,7 @@ class EthSignRequest:
         raw_type = as_uint(
             require(entries, _DATA_TYPE, where, "data-type"), f"{where}.data-type", UINT64_MAX
         )
-        if raw_type not in DataType._value2member_map_:
+        if raw_type not in _DATA_TYPES:
             raise SchemaError(f"{where}.data-type", f"{raw_type} is not one of 1, 2, 3, 4")
         chain_id = None
         if _CHAIN_ID in entries:

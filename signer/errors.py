@@ -12,6 +12,7 @@ everything the signer itself refuses or fails at is one of these:
     │   └── VaultExistsError        refusing to overwrite an existing vault
     ├── KeyPathError                a derivation path that is invalid or not enrolled
     ├── PolicyFileError             a policy file that does not parse or validate (has ``line``)
+    ├── LimitStoreError             the rolling-window limits store cannot be read or written
     ├── LedgerError                 the nonce ledger refused
     │   ├── EquivocationError       a different payload for a nonce already signed
     │   └── ReplayedRequestError    a request id seen before
@@ -68,6 +69,10 @@ class PolicyFileError(SignerError):
     def __init__(self, message: str, *, line: int | None = None) -> None:
         self.line = line
         super().__init__(message if line is None else f"line {line}: {message}")
+
+
+class LimitStoreError(SignerError):
+    """The rolling-window spending-limits store could not be opened, read or written."""
 
 
 class LedgerError(SignerError):

@@ -12,12 +12,16 @@ from signer.keys.bip32 import DerivationPath
 WINDOW_SECONDS = 24 * 60 * 60
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class AssetKey:
     """One asset on one chain: ``token`` None is the chain's native coin."""
 
     chain_id: int
     token: Address | None
+
+    def sort_key(self) -> tuple[int, bytes]:
+        """Chain, then native before tokens in address order."""
+        return self.chain_id, b"" if self.token is None else self.token.raw
 
     def describe(self) -> str:
         """``native`` or the checksummed token address, with the chain: for reasons."""
@@ -27,10 +31,20 @@ class AssetKey:
 
 @dataclass(frozen=True, slots=True)
 class RuleRef:
-    """Where a rule is written: its TOML table path (``destination[2]``) and 1-based line."""
+    """Where a rule is written: its TOML table path (``destination[2]``) and 1-based line.
+
+    ``keys`` holds the line of each key written in the table, so a verdict can point at the
+    very key that decided (``limit[0].per_24h``, line 31).
+    """
 
     path: str
     line: int
+    keys: tuple[tuple[str, int], ...] = ()
+
+    def key(self, name: str) -> RuleRef:
+        """The reference of key ``name`` of this table (the table's line if not written)."""
+        line = next((number for key, number in self.keys if key == name), self.line)
+        return RuleRef(f"{self.path}.{name}", line)
 
 
 @dataclass(frozen=True, slots=True)

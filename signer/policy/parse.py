@@ -176,7 +176,11 @@ class _Table:
         self.lines = lines
         name, index = entry
         self.path = name if index is None else f"{name}[{index}]"
-        self.ref = RuleRef(self.path, lines.header(entry))
+        self.ref = RuleRef(
+            self.path,
+            lines.header(entry),
+            tuple((key, lines.key(entry, key)) for key in values),
+        )
 
     def fail(self, key: str | None, message: str) -> PolicyFileError:
         where = self.path if key is None else f"{self.path}.{key}"

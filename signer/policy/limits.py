@@ -1,0 +1,191 @@
+"""The rolling-window limits store: what was signed per (chain, asset), in SQLite.
+
+Why a store of its own rather than re-reading the audit log: the window question ("how much
+USDC on chain 1 was signed since yesterday this time?") is asked for every request, and the
+audit log is an append-only chain of canonical JSON lines that grows for ever; answering from
+it means parsing every line of the log's tail and depending on the field layout of another
+module's records. A small table indexed by time answers in one query, and the audit log stays
+the tamper-evident history from which the store can be checked or rebuilt.
+
+Storage: SQLite (standard library) in WAL mode with ``synchronous=FULL``, like the nonce
+ledger. One ``record`` is one transaction, so a ``kill -9`` or power loss leaves either all of
+a signing's spends or none, and a committed record survives power loss. The caller records
+*before* releasing the signatures: a crash in between errs on the side of counting a spend
+that never left the device, never the reverse.
+
+Amounts and chain ids may exceed SQLite's signed 64-bit integers, so they are stored as
+32-byte big-endian blobs and summed in Python. Rows older than :data:`RETAIN_SECONDS` are
+pruned on each record. The window is ``(now - 24 h, ...]``: rows dated after ``now`` (the
+clock was set back) still count, so moving the clock back never frees spending room.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from shared.address import Address
+from signer.errors import LimitStoreError
+from signer.policy.model import WINDOW_SECONDS, AssetKey
+from signer.policy.verdict import Spend
+
+# "clim": marks the file as a coldsign limits store (SQLite's application_id header field).
+APPLICATION_ID = 0x636C696D
+SCHEMA_VERSION = 1
+# Spends are kept a week: long enough to see what the window holds across clock mistakes.
+RETAIN_SECONDS = 7 * 24 * 60 * 60
+BUSY_TIMEOUT_MS = 10_000
+UINT256_LIMIT = 1 << 256
+_ADDRESS_SIZE = 20
+
+_SCHEMA = (
+    """CREATE TABLE spend (
+        id INTEGER PRIMARY KEY,
+        chain_id BLOB NOT NULL CHECK (length(chain_id) = 32),
+        token BLOB NOT NULL CHECK (length(token) IN (0, 20)),
+        amount BLOB NOT NULL CHECK (length(amount) = 32),
+        signed_at INTEGER NOT NULL,
+        reference BLOB NOT NULL CHECK (length(reference) <= 64)
+    )""",
+    "CREATE INDEX spend_time ON spend (signed_at)",
+)
+
+
+def _u256(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+class LimitStore:
+    """An open limits store. Use :meth:`open`; close it (or use ``with``) when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self._path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> LimitStore:
+        """Open (creating if absent) the store at ``path``; a foreign or damaged file is refused."""
+        path = Path(path)
+        try:
+            # isolation_level=None: every write is an explicit BEGIN IMMEDIATE ... COMMIT.
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LimitStoreError(f"cannot open the limits store {path}: {exc}") from exc
+        try:
+            _prepare(db, path)
+        except sqlite3.Error as exc:
+            db.close()
+            raise LimitStoreError(f"limits store {path} is unreadable or corrupted: {exc}") from exc
+        except LimitStoreError:
+            db.close()
+            raise
+        return cls(db, path)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> LimitStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def spent(self, *, now: int) -> dict[AssetKey, int]:
+        """Per asset, the sum of what was signed in the 24 hours up to ``now`` (and after it)."""
+        try:
+            rows: list[tuple[bytes, bytes, bytes]] = self._db.execute(
+                "SELECT chain_id, token, amount FROM spend WHERE signed_at > ?",
+                (now - WINDOW_SECONDS,),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise LimitStoreError(f"limits store {self._path} could not be read: {exc}") from exc
+        totals: dict[AssetKey, int] = {}
+        for chain_id, token, amount in rows:
+            asset = AssetKey(int.from_bytes(chain_id, "big"), Address(token) if token else None)
+            totals[asset] = totals.get(asset, 0) + int.from_bytes(amount, "big")
+        return totals
+
+    def record(self, spends: Iterable[Spend], *, now: int, reference: bytes = b"") -> None:
+        """Record ``spends`` as signed at ``now``, all in one transaction.
+
+        ``reference`` ties the rows to what was signed (a signing hash or request id, up to
+        64 bytes). Zero amounts are skipped.
+        """
+        if len(reference) > 64:
+            raise LimitStoreError("a spend reference is at most 64 bytes")
+        rows = []
+        for spend in spends:
+            _check_spend(spend)
+            if spend.amount:
+                token = b"" if spend.asset.token is None else spend.asset.token.raw
+                rows.append(
+                    (_u256(spend.asset.chain_id), token, _u256(spend.amount), now, reference)
+                )
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT INTO spend (chain_id, token, amount, signed_at, reference)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                self._db.execute("DELETE FROM spend WHERE signed_at <= ?", (now - RETAIN_SECONDS,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise LimitStoreError(f"limits store {self._path} could not be written: {exc}") from exc
+
+
+def _check_spend(spend: Spend) -> None:
+    amount, chain_id = spend.amount, spend.asset.chain_id
+    for name, value in (("amount", amount), ("chain id", chain_id)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < UINT256_LIMIT:
+            raise LimitStoreError(f"a spend's {name} must be an integer in [0, 2**256)")
+    token = spend.asset.token
+    if token is not None and len(token.raw) != _ADDRESS_SIZE:
+        raise LimitStoreError("a spend's token must be a 20-byte address")
+
+
+def _prepare(db: sqlite3.Connection, path: Path) -> None:
+    """Set the durability pragmas, create the schema in a new file, refuse a foreign file."""
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise LimitStoreError(f"limits store {path}: cannot switch to WAL mode (got {mode})")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+        if app_id == 0 and version == 0 and not tables:
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif app_id != APPLICATION_ID:
+            raise LimitStoreError(f"{path} is an SQLite file but not a coldsign limits store")
+        elif version != SCHEMA_VERSION:
+            raise LimitStoreError(
+                f"limits store {path} has schema version {version}; this signer reads"
+                f" version {SCHEMA_VERSION}"
+            )
+        elif tables != {"spend"}:
+            raise LimitStoreError(f"limits store {path} has unexpected tables {sorted(tables)}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    problems = [r[0] for r in db.execute("PRAGMA quick_check")]
+    if problems != ["ok"]:
+        raise LimitStoreError(f"limits store {path} is corrupted: {'; '.join(problems[:3])}")

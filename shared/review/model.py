@@ -1,0 +1,230 @@
+"""The review: one frozen data structure per request (and per batch) that every interface renders.
+
+A review holds what a person must check before signing, each displayed value tagged with
+where it came from (:class:`Source`), every amount as an integer of base units of one
+:class:`Asset`, and warnings with a stable code and a :class:`Severity`. It also keeps the
+decoded objects (:class:`Subject`) so a policy layer judges exactly what was shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.address import Address
+from shared.calls import Call
+from shared.messages import RecognisedMessage, SafeTx, TypedData
+from shared.review.warnings import Severity, WarningCode
+from shared.tx import Transaction
+
+
+class Source(StrEnum):
+    """Where a displayed value comes from."""
+
+    # Read from the bytes being signed.
+    DECODED = "decoded"
+    # Computed by the signer from decoded bytes: hashes, fee caps, totals.
+    COMPUTED = "computed"
+    # From the signer's own registries: chain names, token symbols and decimals, Safe contracts.
+    REGISTRY = "registry"
+    # From the signer's own address book.
+    ADDRESS_BOOK = "address book"
+    # Written by the requester and not covered by the signature: never to be trusted.
+    REQUEST = "request, unverified"
+
+
+class ReviewKind(StrEnum):
+    """What is being signed."""
+
+    TRANSACTION = "transaction"
+    PERSONAL_MESSAGE = "personal-message"
+    TYPED_DATA = "typed-data"
+    PERMIT = "permit"
+    PERMIT2 = "permit2"
+    SAFE_TX = "safe-tx"
+    SAFE_MESSAGE = "safe-message"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewField:
+    """One displayed value: ``label`` in ``section``, ``value`` from ``source``.
+
+    ``note`` adds a name for the value from another source (an address-book label, a
+    chain name from the registry), with ``note_source`` saying which; both are empty
+    when there is nothing to add.
+    """
+
+    section: str
+    label: str
+    value: str
+    source: Source
+    note: str = ""
+    note_source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewWarning:
+    """A warning: its stable ``code``, its ``severity``, and a one-line ``message``.
+
+    ``path`` names where in the request it applies (``execTransaction.multiSend[2]``), empty
+    for the request as a whole.
+    """
+
+    code: WarningCode
+    severity: Severity
+    message: str
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Asset:
+    """What an amount is counted in: a chain's native coin (``token`` None) or an ERC-20 token.
+
+    ``known`` is True when the registry names it; then ``decimals`` is the registry's. An
+    unknown asset has ``decimals`` None and its amounts are shown in base units.
+    """
+
+    chain_id: int
+    token: Address | None
+    symbol: str
+    decimals: int | None
+    known: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Value that leaves an account: ``amount`` base units of ``asset`` to ``destination``.
+
+    ``destination`` None is the contract a creation transaction deploys. ``sender`` is who
+    pays: None for the signing account, the Safe for a Safe transaction's calls, ``from``
+    for ``transferFrom``. ``path`` names the call that pays (``multiSend[2].transfer``).
+    """
+
+    destination: Address | None
+    label: str | None
+    asset: Asset
+    amount: int
+    path: str
+    sender: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetTotal:
+    """The sum of ``count`` amounts of one asset."""
+
+    asset: Asset
+    amount: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SafeTransaction:
+    """A Safe transaction found in the request, however it arrived.
+
+    From EIP-712 ``SafeTx`` typed data, ``nonce`` is the signed Safe nonce; from an
+    ``execTransaction`` call it is None (the Safe uses its current nonce, which the call
+    data does not carry). ``call`` is the decoded inner call; ``path`` where it sits.
+    """
+
+    safe: Address
+    chain_id: int | None
+    nonce: int | None
+    to: Address
+    value: int
+    data: bytes
+    operation: int
+    safe_tx_gas: int
+    base_gas: int
+    gas_price: int
+    gas_token: Address
+    refund_receiver: Address
+    call: Call
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The decoded objects a review was built from, kept for the policy layer.
+
+    ``transaction`` and ``call`` (its call tree) for a transaction; ``typed_data`` and
+    ``recognised`` (Permit, Permit2, SafeTx, SafeMessage) for EIP-712; ``message`` for
+    personal_sign; ``safe_transactions`` every Safe transaction found in any of them.
+    """
+
+    transaction: Transaction | None = None
+    call: Call | None = None
+    typed_data: TypedData | None = None
+    recognised: RecognisedMessage | None = None
+    message: bytes | None = None
+    safe_transactions: tuple[SafeTransaction, ...] = ()
+
+    @property
+    def safe_tx(self) -> SafeTx | None:
+        """The EIP-712 SafeTx, when the request is one."""
+        return self.recognised if isinstance(self.recognised, SafeTx) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Everything a person checks before signing one request.
+
+    ``chain_id`` is the chain the signature is bound to (None for a personal message or
+    typed data whose domain names no chain). ``fee_cap_wei`` is the most a transaction can
+    pay in fees (None for messages). ``warnings`` are sorted worst first.
+    """
+
+    kind: ReviewKind
+    title: str
+    chain_id: int | None
+    signing_hash: bytes
+    fields: tuple[ReviewField, ...]
+    payments: tuple[Payment, ...]
+    totals: tuple[AssetTotal, ...]
+    fee_cap_wei: int | None
+    warnings: tuple[ReviewWarning, ...]
+    subject: Subject
+
+    @property
+    def max_severity(self) -> Severity | None:
+        """The worst warning's severity, None when there is no warning."""
+        return max((w.severity for w in self.warnings), default=None)
+
+    def codes(self) -> frozenset[WarningCode]:
+        """The codes of every warning."""
+        return frozenset(w.code for w in self.warnings)
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationCount:
+    """How many payments of one asset a batch makes to one destination, and their sum."""
+
+    destination: Address | None
+    label: str | None
+    asset: Asset
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReview:
+    """A batch of requests: each one's review and what they add up to.
+
+    ``fee_caps`` holds, per chain, the sum of the transactions' fee caps in its native coin.
+    ``warnings`` holds every item's warnings, ``path`` prefixed ``requests[i]``, then the
+    batch's own, sorted worst first.
+    """
+
+    items: tuple[Review, ...]
+    totals: tuple[AssetTotal, ...]
+    destinations: tuple[DestinationCount, ...]
+    fee_caps: tuple[AssetTotal, ...]
+    warnings: tuple[ReviewWarning, ...]
+
+    @property
+    def max_severity(self) -> Severity | None:
+        """The worst warning's severity across the batch, None when there is no warning."""
+        return max((w.severity for w in self.warnings), default=None)
+
+    def codes(self) -> frozenset[WarningCode]:
+        """The codes of every warning in the batch."""
+        return frozenset(w.code for w in self.warnings)

@@ -23,6 +23,15 @@ from pathlib import Path
 from shared import cbor
 from shared.address import Address
 from shared.calls import decode_call
+from shared.erc4527 import (
+    CryptoAccount,
+    EthBatchSignature,
+    EthBatchSignRequest,
+    EthSignature,
+    EthSignRequest,
+    HDKey,
+    RequestId,
+)
 from shared.errors import DecodeError
 from shared.messages import parse_typed_data
 from shared.tx import decode_transaction
@@ -191,6 +200,39 @@ def _call(data: bytes) -> object:
     return decode_call(CALL_TARGET, 0, data)
 
 
+def erc4527_seeds(
+    bcur: dict[str, object],
+) -> dict[str, tuple[list[bytes], Callable[[bytes], object]]]:
+    """Seeds for each ERC-4527 type: the published Keystone vectors, and batches built of them."""
+    keystone = bcur["keystone"]
+    requests = [
+        EthSignRequest.from_ur(parse_ur(keystone[k]["ur"]))  # type: ignore[index]
+        for k in ("signRequestWithOrigin", "signRequestNoOrigin")
+    ]
+    signature = EthSignature.from_ur(parse_ur(keystone["signature"]["ur"]))  # type: ignore[index]
+    hdkey = bytes.fromhex(keystone["hdkey"]["cborHex"])  # type: ignore[index]
+    other = RequestId(bytes(range(16)))
+    batch = EthBatchSignRequest(
+        (requests[0], EthSignRequest(**{**_fields(requests[1]), "request_id": other}))
+    )
+    signatures = EthBatchSignature(
+        (signature, EthSignature(signature.r, signature.s, 28, other, None))
+    )
+    account = CryptoAccount(0xE9181CF3, (HDKey.from_cbor(hdkey),))
+    return {
+        "sign-request": ([r.to_cbor() for r in requests], EthSignRequest.from_cbor),
+        "signature": ([signature.to_cbor()], EthSignature.from_cbor),
+        "batch-request": ([batch.to_cbor()], EthBatchSignRequest.from_cbor),
+        "batch-signature": ([signatures.to_cbor()], EthBatchSignature.from_cbor),
+        "hdkey": ([hdkey], HDKey.from_cbor),
+        "account": ([account.to_cbor()], CryptoAccount.from_cbor),
+    }
+
+
+def _fields(request: EthSignRequest) -> dict[str, object]:
+    return {name: getattr(request, name) for name in request.__slots__}  # type: ignore[attr-defined]
+
+
 def targets() -> list[Target]:
     """Every decoder of untrusted input, with seeds taken from the project's test vectors."""
     bcur = _vectors("bc-ur-and-erc4527")
@@ -217,6 +259,7 @@ def targets() -> list[Target]:
         for block in _vectors("eip712")["typed_data"].values()  # type: ignore[attr-defined]
         if isinstance(block, dict) and "typed_data" in block
     ]
+    erc4527 = erc4527_seeds(bcur)
     return [
         Target(
             "cbor",
@@ -244,6 +287,10 @@ def targets() -> list[Target]:
             _legacy_tx,
             lambda b, v: v.unsigned_payload() == b,  # type: ignore[attr-defined]
         ),
+        *(
+            Target(name, seeds, decode, lambda b, v: v.to_cbor() == b)  # type: ignore[attr-defined]
+            for name, (seeds, decode) in erc4527.items()
+        ),
         Target("calldata", calldata, _call),
         Target("eip712", typed_data, parse_typed_data),
     ]
@@ -257,19 +304,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed = False
     header = ("decoder", "inputs", "accepted", "refused", "failures", "µs/input")
-    print("{:<12} {:>9} {:>9} {:>9} {:>8} {:>9}".format(*header))
+    print("{:<16} {:>9} {:>9} {:>9} {:>8} {:>9}".format(*header))
     for target in targets():
         if args.only and target.name not in args.only:
             continue
         if not target.seeds:
-            print(f"{target.name:<12} no seeds found in tests/vectors", file=sys.stderr)
+            print(f"{target.name:<16} no seeds found in tests/vectors", file=sys.stderr)
             failed = True
             continue
         outcome = run_target(target, args.count, args.seed)
         refused = sum(outcome.refused.values())
         per_input = outcome.seconds / args.count * 1e6
         print(
-            f"{target.name:<12} {args.count:>9,} {outcome.accepted:>9,} {refused:>9,} "
+            f"{target.name:<16} {args.count:>9,} {outcome.accepted:>9,} {refused:>9,} "
             f"{len(outcome.failures):>8} {per_input:>9.1f}"
         )
         for failure in outcome.failures[:5]:

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import rlp as pyrlp  # type: ignore[import-untyped]
+import rlp as pyrlp
 from eth_account import Account
 from eth_account._utils.legacy_transactions import serializable_unsigned_transaction_from_dict
 from eth_account._utils.transaction_utils import transaction_rpc_to_rlp_structure

@@ -42,8 +42,6 @@ def _address(path: DerivationPath) -> str:
 
 
 def _derived_address(key: HDKey, children: tuple[int, ...]) -> str:
-    from signer.keys.accounts import address_of
-    from signer.keys.bip32 import ExtendedPublicKey
 
     assert key.chain_code is not None and key.origin is not None
     node = ExtendedPublicKey(key.key, key.chain_code, 3, bytes(4), 0)

@@ -45,12 +45,17 @@ def text_width(text: str) -> int:
 def wrap(text: str, width: int) -> list[str]:
     """Split ``text`` into lines of at most ``width`` columns, at spaces where possible.
 
-    Line breaks in ``text`` are kept; a word longer than a line is cut. Nothing is dropped
-    except the spaces a line is broken at.
+    Line breaks in ``text`` are kept, and a line's leading spaces repeat on its continuation
+    lines; a word longer than a line is cut. Nothing is dropped except the spaces a line is
+    broken at.
     """
     lines: list[str] = []
     for paragraph in text.replace("\t", _TAB).split("\n"):
-        lines.extend(_wrap_paragraph(paragraph, width))
+        body = paragraph.lstrip(" ")
+        indent = paragraph[: len(paragraph) - len(body)]
+        if len(indent) >= width // 2:
+            indent, body = "", paragraph
+        lines.extend(indent + line for line in _wrap_paragraph(body, width - len(indent)))
     return lines
 
 
@@ -151,7 +156,7 @@ def _payment(page: _Page, number: int, payment: Payment) -> None:
     page.block("", "to " + _address_text(payment.destination, payment.label), indent=8)
     origin = f"by {payment.path}"
     if payment.sender is not None:
-        origin += f", paid by {payment.sender.checksummed()}"
+        origin += f", paid by {payment.sender.grouped()}"
     page.block("", origin, indent=8)
 
 
@@ -176,10 +181,8 @@ def render_review(review: Review) -> str:
 def _render_review(page: _Page, review: Review) -> None:
     page.line(f"== {review.title} ==")
     worst = review.max_severity
-    page.line(
-        f"Signing hash: 0x{review.signing_hash.hex()}"
-        + ("" if worst is None else f"  | highest warning: {worst.name}")
-    )
+    page.line(f"Signing hash: 0x{review.signing_hash.hex()} [computed]")
+    page.line("Highest warning: " + ("none" if worst is None else worst.name))
     if review.warnings:
         page.line()
         page.line(f"WARNINGS ({len(review.warnings)})")
@@ -204,10 +207,8 @@ def render_batch(batch: BatchReview, *, details: bool = True) -> str:
     """A batch review as plain text: totals, destinations, fee caps, warnings, then each item."""
     page = _Page()
     worst = batch.max_severity
-    page.line(
-        f"== Batch of {len(batch.items)} requests =="
-        + ("" if worst is None else f"  | highest warning: {worst.name}")
-    )
+    page.line(f"== Batch of {len(batch.items)} requests ==")
+    page.line("Highest warning: " + ("none" if worst is None else worst.name))
     _totals(page, "TOTALS PER ASSET", batch.totals, "payment")
     if batch.destinations:
         page.line()

@@ -1,0 +1,132 @@
+"""The evaluation context and the accumulator one verdict is built in (refusals, allowances, cover).
+
+A policy decision is a pure function of the review, the policy and a :class:`Context`; the
+:class:`Judge` collects what each rule found while the evaluators walk the request, then
+:mod:`signer.policy.evaluate` turns it into a :class:`~signer.policy.verdict.Verdict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from shared.address import Address
+from shared.review import WarningCode
+from signer.keys.bip32 import DerivationPath
+from signer.policy.model import AssetKey, Policy, RuleRef
+from signer.policy.verdict import RefusalCode, RuleHit
+
+ZERO_ADDRESS = Address(bytes(20))
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the signer knows besides the review and the policy.
+
+    ``path`` is the derivation path the request asks to sign with; ``enrolled`` the paths the
+    vault holds; ``now`` the Unix time; ``spent`` what the limits store counts in the 24 hours
+    up to ``now`` per asset; ``attested_by`` the pinned operator address whose attestation of
+    this request verified (None: no attestation, or one that did not verify).
+    """
+
+    enrolled: frozenset[DerivationPath]
+    now: int
+    path: DerivationPath | None = None
+    spent: Mapping[AssetKey, int] = field(default_factory=dict)
+    attested_by: Address | None = None
+
+    def __post_init__(self) -> None:
+        # A read-only copy: the caller's dict cannot change a context after it is made.
+        object.__setattr__(self, "spent", MappingProxyType(dict(self.spent)))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPayment:
+    """Value a request moves, as the policy walk found it: ``amount`` of ``asset``."""
+
+    destination: Address | None
+    asset: AssetKey
+    amount: int
+    path: str
+
+
+class Judge:
+    """Collects one request's refusals, allowing rules, covered warnings and payments."""
+
+    def __init__(self, policy: Policy, context: Context) -> None:
+        self.policy = policy
+        self.context = context
+        self.refusals: list[RuleHit] = []
+        self.allowed: list[RuleHit] = []
+        # Warnings a rule explicitly allows: (code, review path), or a code for every path.
+        self.covered: set[tuple[WarningCode, str]] = set()
+        self.covered_codes: set[WarningCode] = set()
+        # Review paths at which the walk itself refused: their warnings are not repeated.
+        self.refused_paths: set[str] = set()
+        self.payments: list[PolicyPayment] = []
+        # The address a person confirms by typing its end (the first that matters).
+        self.focus: tuple[str, Address] | None = None
+
+    def refuse(
+        self,
+        code: RefusalCode,
+        reason: str,
+        *,
+        rule: RuleRef | str,
+        path: str | None = None,
+    ) -> None:
+        """Record a refusal by ``rule`` (a written rule, or the table that lacks one)."""
+        if isinstance(rule, RuleRef):
+            hit = RuleHit(rule.path, reason, rule.line, code.value)
+        else:
+            hit = RuleHit(rule, reason, None, code.value)
+        if hit not in self.refusals:
+            self.refusals.append(hit)
+        if path is not None:
+            self.refused_paths.add(path)
+
+    def allow(self, rule: RuleRef, reason: str) -> None:
+        """Record that ``rule`` allowed part of the request."""
+        hit = RuleHit(rule.path, reason, rule.line)
+        if hit not in self.allowed:
+            self.allowed.append(hit)
+
+    def cover(self, code: WarningCode, path: str | None = None) -> None:
+        """Mark warning ``code`` at ``path`` (every path when None) as explicitly allowed."""
+        if path is None:
+            self.covered_codes.add(code)
+        else:
+            self.covered.add((code, path))
+
+    def is_covered(self, code: WarningCode, path: str) -> bool:
+        return code in self.covered_codes or (code, path) in self.covered
+
+    def pay(self, destination: Address | None, asset: AssetKey, amount: int, path: str) -> None:
+        """Record value moved by the request; zero moves nothing."""
+        if amount:
+            self.payments.append(PolicyPayment(destination, asset, amount, path))
+            if destination is not None:
+                self.look_at("destination", destination)
+
+    def look_at(self, what: str, address: Address) -> None:
+        """Remember ``address`` as what to confirm, unless something came first."""
+        if self.focus is None:
+            self.focus = (what, address)
+
+    def named(self, chain_id: int | None, address: Address) -> bool:
+        """True when the policy itself names ``address`` on ``chain_id`` (any rule)."""
+        policy = self.policy
+        on = (lambda rule_chain: True) if chain_id is None else (lambda c: c == chain_id)
+        return (
+            any(on(r.chain_id) and r.address == address for r in policy.destinations)
+            or any(on(r.chain_id) and r.to == address for r in policy.calls)
+            or any(on(r.chain_id) and address in (r.token, r.spender) for r in policy.approvals)
+            or any(on(r.chain_id) and r.verifying_contract == address for r in policy.typed_data)
+            or any(on(r.chain_id) and r.address == address for r in policy.multisend_call_only)
+            or any(
+                on(r.chain_id) and (r.address == address or address in r.migration_libraries)
+                for r in policy.safes
+            )
+            or any(on(r.asset.chain_id) and r.asset.token == address for r in policy.limits)
+        )

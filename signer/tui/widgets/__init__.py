@@ -1,0 +1,1 @@
+"""Widgets of the signer's terminal interface: addresses, warnings, QR codes, scan progress."""

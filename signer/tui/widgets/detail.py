@@ -1,0 +1,116 @@
+"""Everything in one review: fields with their provenance, payments, totals and warnings."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from shared.review.amounts import amount_text
+from shared.review.model import Asset, AssetTotal, Payment, Review, ReviewField, Source
+from signer.policy.verdict import Verdict
+from signer.tui.untrusted import untrusted
+from signer.tui.widgets.address import address_text
+from signer.tui.widgets.verdict import verdict_text
+from signer.tui.widgets.warnings import warnings_text
+
+# How each provenance is marked; "request, unverified" stands out on purpose.
+SOURCE_STYLE: dict[Source, str] = {
+    Source.DECODED: "green",
+    Source.COMPUTED: "cyan",
+    Source.REGISTRY: "blue",
+    Source.ADDRESS_BOOK: "magenta",
+    Source.REQUEST: "bold black on yellow",
+}
+LABEL_WIDTH = 22
+
+
+def source_tag(source: Source) -> Text:
+    """``[decoded]``, ``[request, unverified]``… in the source's colour."""
+    return Text(f"[{source}]", style=SOURCE_STYLE[source])
+
+
+def asset_amount(asset: Asset, amount: int) -> Text:
+    """``1,250.5 USDC``; an unknown token also names its contract, whole."""
+    text = untrusted(amount_text(asset, amount), style="bold")
+    if not asset.known and asset.token is not None:
+        text.append(" of token ")
+        text.append(asset.token.grouped(), style="yellow")
+    return text
+
+
+def field_line(field: ReviewField) -> Text:
+    """``label    value [source]`` and, under it, ``= note [source]`` when there is a note."""
+    text = untrusted(field.label.ljust(LABEL_WIDTH), style="bold")
+    text.append(" ")
+    text.append_text(untrusted(field.value))
+    text.append(" ")
+    text.append_text(source_tag(field.source))
+    if field.note:
+        text.append("\n" + " " * (LABEL_WIDTH + 1) + "= ")
+        text.append_text(untrusted(field.note))
+        if field.note_source is not None:
+            text.append(" ")
+            text.append_text(source_tag(field.note_source))
+    return text
+
+
+def payment_text(number: int, payment: Payment) -> Text:
+    """A numbered payment: amount, destination (label and whole address), and what pays it."""
+    text = Text(f"{number:>3}. ", style="bold")
+    text.append_text(asset_amount(payment.asset, payment.amount))
+    text.append("\n     to ")
+    text.append_text(address_text(payment.destination, payment.label, one_line=True))
+    text.append("\n     by ", style="dim")
+    text.append_text(untrusted(payment.path, style="dim"))
+    if payment.sender is not None:
+        text.append(", paid by ", style="dim")
+        text.append(payment.sender.grouped(), style="dim")
+    return text
+
+
+def totals_text(totals: tuple[AssetTotal, ...], noun: str) -> Text:
+    """One line per asset: its total and how many amounts it sums."""
+    lines = []
+    for total in totals:
+        line = Text("  ")
+        line.append_text(asset_amount(total.asset, total.amount))
+        line.append(f"  ({total.count} {noun}{'' if total.count == 1 else 's'})", style="dim")
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+def review_text(review: Review, verdict: Verdict | None) -> Text:
+    """The whole review, sections in the order a person should read them."""
+    parts: list[Text] = []
+    title = untrusted(review.title, style="bold underline")
+    parts.append(title)
+    if verdict is not None:
+        parts.append(verdict_text(verdict))
+    parts.append(Text("Warnings", style="bold"))
+    parts.append(warnings_text(review.warnings))
+    if review.payments:
+        parts.append(Text(f"\nPayments ({len(review.payments)})", style="bold"))
+        parts.extend(payment_text(n, p) for n, p in enumerate(review.payments, start=1))
+    if review.totals:
+        parts.append(Text("\nTotals", style="bold"))
+        parts.append(totals_text(review.totals, "payment"))
+    section: str | None = None
+    for field in review.fields:
+        if field.section != section:
+            section = field.section
+            heading = untrusted("\n" + (section or "details").capitalize(), style="bold")
+            parts.append(heading)
+        parts.append(field_line(field))
+    signing = Text("\nSigning hash ", style="bold")
+    signing.append("0x" + review.signing_hash.hex())
+    signing.append(" ")
+    signing.append_text(source_tag(Source.COMPUTED))
+    parts.append(signing)
+    return Text("\n").join(parts)
+
+
+class ReviewDetail(Static):
+    """One review and its verdict, in full."""
+
+    def __init__(self, review: Review, verdict: Verdict | None, *, id: str | None = None) -> None:
+        super().__init__(review_text(review, verdict), id=id, markup=False)

@@ -231,8 +231,8 @@ def totals_of(payments: Iterable[Payment]) -> tuple[AssetTotal, ...]:
 
 
 def sort_warnings(warnings: Iterable[ReviewWarning]) -> tuple[ReviewWarning, ...]:
-    """Worst first; equal severities in catalogue order, then by path and message."""
-    return tuple(sorted(warnings, key=lambda w: (-w.severity, RANK[w.code], w.path, w.message)))
+    """Worst first; equal severities in catalogue order, then in the order they were found."""
+    return tuple(sorted(warnings, key=lambda w: (-w.severity, RANK[w.code])))
 
 
 def _registry_names(registries: Registries, chain_id: int | None) -> dict[Address, str]:

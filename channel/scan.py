@@ -119,14 +119,18 @@ def rectified(detector: cv2.QRCodeDetector, small: Image, gray: Image) -> Image 
     """The code ``detector`` locates in ``small``, cut from ``gray`` (same picture, full size)
     and warped flat and square; None if no plausible code was found.
 
-    Locating on the downscaled frame costs a fraction of the full-size search; the warp
-    samples the full-size pixels, so no detail is lost.
+    Locating on the downscaled frame costs a fraction of the full-size search (which is
+    tried only when that fails); the warp samples the full-size pixels, so no detail is lost.
     """
-    found, points = detector.detect(small)
-    if not found or points is None or points.size != 8:
+    corners = None
+    for picture in (small, gray) if small is not gray else (gray,):
+        found, points = detector.detect(picture)
+        if found and points is not None and points.size == 8:
+            scale = gray.shape[1] / picture.shape[1]
+            corners = (points.reshape(4, 2) * scale).astype(np.float32)
+            break
+    if corners is None:
         return None
-    scale = gray.shape[1] / small.shape[1]
-    corners = (points.reshape(4, 2) * scale).astype(np.float32)
     side = int(
         max(
             np.linalg.norm(corners[0] - corners[1]),

@@ -1,4 +1,4 @@
-"""Fixtures for the channel tests: messages, rendered part streams, and the degrade helper's path."""
+"""Fixtures for the channel tests: the two stand-in messages, and degrade.py on the import path."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 # degrade.py (test support) sits beside these tests; importlib mode does not put it on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from shared.cbor import encode  # noqa: E402
-from shared.ur import UR  # noqa: E402
+from shared.cbor import encode
+from shared.ur import UR
 
 
 def message(size: int, seed: int) -> UR:

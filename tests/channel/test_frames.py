@@ -1,4 +1,4 @@
-"""Frame sources: each kind read back through opencv, open_source's dispatch, and every bad input."""
+"""Frame sources: each kind read back through opencv, open_source dispatch, every bad input."""
 
 from __future__ import annotations
 

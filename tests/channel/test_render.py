@@ -1,4 +1,4 @@
-"""QR rendering: alphanumeric mode, version choice, one version per message, masks, presets, text."""
+"""QR rendering: alphanumeric mode, versions, one version per message, masks, presets, text."""
 
 from __future__ import annotations
 
@@ -84,8 +84,15 @@ def test_the_symbol_size_is_the_alphanumeric_one_not_byte_mode() -> None:
 @pytest.mark.parametrize(
     ("length", "ec", "version"),
     # ISO/IEC 18004:2015 table 7, alphanumeric capacities.
-    [(25, ECLevel.L, 1), (26, ECLevel.L, 2), (20, ECLevel.M, 1), (10, ECLevel.H, 1)]
-    + [(4296, ECLevel.L, 40), (1852, ECLevel.H, 40), (1250, ECLevel.L, 21)],
+    [
+        (25, ECLevel.L, 1),
+        (26, ECLevel.L, 2),
+        (20, ECLevel.M, 1),
+        (10, ECLevel.H, 1),
+        (4296, ECLevel.L, 40),
+        (1852, ECLevel.H, 40),
+        (1250, ECLevel.L, 21),
+    ],
 )
 def test_version_for_length_matches_the_capacity_table(
     length: int, ec: ECLevel, version: int

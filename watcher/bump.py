@@ -1,0 +1,151 @@
+"""Fee bumps: a new request for a stuck transaction, same nonce and payload, higher fees.
+
+Only the two EIP-1559 fee fields change; the signer's nonce ledger accepts a second
+signature for a nonce only in that case. Both fees rise by at least ``fees.bump_percent``
+(geth's pool wants 10 %) and at least to what the node suggests now, within the caps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from shared.errors import DecodeError
+from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
+from watcher.build import WrittenBatch, suggest_fees, write_pending
+from watcher.config import ChainConfig, WatcherConfig
+from watcher.errors import BuildError, FeeCapError, StateError
+from watcher.parts import RequestWriter
+from watcher.rpc import Node
+from watcher.state import Status, Store, TxRequest
+
+
+def _raise(value: int, percent: int) -> int:
+    # Round up, and always by at least one wei, so a zero tip still rises.
+    return max(value + 1, -(-value * (100 + percent) // 100))
+
+
+class Bumper:
+    """Writes fee-bump requests for broadcast transactions that are not mined."""
+
+    def __init__(
+        self,
+        config: WatcherConfig,
+        store: Store,
+        nodes: Callable[[ChainConfig], Node],
+        writer: RequestWriter,
+        *,
+        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._nodes = nodes
+        self._writer = writer
+        self._new_id = new_request_id
+
+    def stuck(self) -> tuple[TxRequest, ...]:
+        """Broadcast requests with no receipt and no newer version waiting to be signed."""
+        found: list[TxRequest] = []
+        for request in self._store.requests_in(Status.BROADCAST):
+            node = self._nodes(self._config.chain_by_id(request.chain_id))
+            signature = self._store.signature(request.request_id)
+            if signature is None or node.receipt(signature.tx_hash) is not None:
+                continue
+            siblings = self._store.requests_at_nonce(
+                request.chain_id, request.source, request.nonce
+            )
+            if any(
+                s.status in (Status.BUILT, Status.AWAITING_SIGNATURE, Status.SIGNED)
+                for s in siblings
+            ):
+                continue
+            newest = max(
+                (s for s in siblings if s.status is Status.BROADCAST),
+                key=lambda s: s.max_fee_per_gas,
+            )
+            if newest.request_id == request.request_id:
+                found.append(request)
+        return tuple(found)
+
+    def run(
+        self, note: str = "bump", *, request_ids: Sequence[str] | None = None
+    ) -> tuple[WrittenBatch, ...]:
+        """Build and write bump requests (for ``request_ids``, or every stuck transaction)."""
+        stuck = self.stuck()
+        if request_ids is not None:
+            wanted = set(request_ids)
+            unknown = wanted - {r.request_id for r in stuck}
+            if unknown:
+                raise BuildError(
+                    f"request {sorted(unknown)[0]} is not a stuck broadcast transaction"
+                )
+            stuck = tuple(r for r in stuck if r.request_id in wanted)
+        groups: dict[tuple[int, bytes], list[TxRequest]] = {}
+        for request in stuck:
+            groups.setdefault((request.chain_id, request.source.raw), []).append(request)
+        for (chain_id, _), members in groups.items():
+            chain = self._config.chain_by_id(chain_id)
+            suggested = suggest_fees(self._nodes(chain), self._config.fees)
+            bumped = [
+                (
+                    old,
+                    self._bumped(
+                        old, suggested.max_fee_per_gas, suggested.max_priority_fee_per_gas
+                    ),
+                )
+                for old in members
+            ]
+            ur_type = "eth-sign-request" if len(bumped) == 1 else "eth-batch-sign-request"
+            with self._store.transaction():
+                batch_id = self._store.add_batch(chain_id, members[0].source, "bump", ur_type)
+                for position, (old, tx) in enumerate(bumped):
+                    self._store.add_request(
+                        TxRequest(
+                            request_id=self._new_id(),
+                            batch_id=batch_id,
+                            position=position,
+                            withdrawal_id=old.withdrawal_id,
+                            chain_id=old.chain_id,
+                            source=old.source,
+                            path=old.path,
+                            master_fingerprint=old.master_fingerprint,
+                            nonce=old.nonce,
+                            payload=tx.unsigned_payload(),
+                            signing_hash=tx.signing_hash(),
+                            value=tx.value,
+                            max_fee_per_gas=tx.max_fee_per_gas,
+                            max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
+                            gas_limit=tx.gas_limit,
+                            replaces=old.request_id,
+                            status=Status.BUILT,
+                        ),
+                        note,
+                    )
+        return write_pending(self._store, self._writer, note)
+
+    def _bumped(self, old: TxRequest, max_fee: int, tip: int) -> DynamicFeeTransaction:
+        try:
+            tx = decode_transaction(old.payload, DATA_TYPE_TYPED, chain_id=old.chain_id)
+        except DecodeError as exc:
+            raise StateError(f"request {old.request_id}: stored payload does not decode") from exc
+        if not isinstance(tx, DynamicFeeTransaction):
+            raise StateError(f"request {old.request_id}: not an EIP-1559 transaction")
+        percent = self._config.fees.bump_percent
+        new_tip = max(_raise(tx.max_priority_fee_per_gas, percent), tip)
+        new_max = max(_raise(tx.max_fee_per_gas, percent), max_fee, new_tip)
+        if new_max > self._config.fees.max_fee_per_gas_cap:
+            raise FeeCapError(
+                f"request {old.request_id}: a bump needs max fee {new_max} wei/gas, above "
+                f"fees.max_fee_per_gas_cap = {self._config.fees.max_fee_per_gas_cap}"
+            )
+        return DynamicFeeTransaction(
+            chain_id=tx.chain_id,
+            nonce=tx.nonce,
+            max_priority_fee_per_gas=new_tip,
+            max_fee_per_gas=new_max,
+            gas_limit=tx.gas_limit,
+            to=tx.to,
+            value=tx.value,
+            data=tx.data,
+            access_list=tx.access_list,
+        )

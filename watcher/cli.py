@@ -1,0 +1,252 @@
+"""The ``coldsign-watcher`` command: pair, intake, build, import, broadcast, status, bump.
+
+    coldsign-watcher [--home DIR] [--rpc URL | --rpc NAME=URL] COMMAND ...
+
+``main`` is the one boundary that turns errors into a one-line message on stderr and an exit
+status: 0 done, 2 refused input (file, response, configuration), 3 node trouble (unreachable,
+wrong chain, malformed reply), 4 anything else the watcher refused (balance, fees, state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from shared.errors import ColdsignError, DecodeError, IncompleteError
+from watcher.broadcast import Broadcaster
+from watcher.build import Builder, WrittenBatch
+from watcher.bump import Bumper
+from watcher.config import ChainConfig, WatcherConfig, load_config, override_rpc
+from watcher.crashpoints import CrashPoints, crash_points_from
+from watcher.errors import (
+    ConfigError,
+    IntakeError,
+    PairingError,
+    ResponseError,
+    RPCError,
+)
+from watcher.home import WatcherHome, resolve_home
+from watcher.intake import Intake, read_rows
+from watcher.pairing import pair_from_text
+from watcher.parts import TextPartsWriter
+from watcher.rpc import HttpTransport, Node, Sleeper
+from watcher.state import Status, Store
+from watcher.track import Tracker
+from watcher.verify import Verifier
+
+EXIT_OK = 0
+EXIT_INPUT = 2
+EXIT_NODE = 3
+EXIT_REFUSED = 4
+PROG = "coldsign-watcher"
+
+
+@dataclass
+class Runtime:
+    """What the commands share: home, configuration, state, nodes and injected services."""
+
+    home: WatcherHome
+    config: WatcherConfig
+    store: Store
+    out: TextIO
+    err: TextIO
+    sleep: Sleeper
+    crash: CrashPoints
+    nodes_by_chain: dict[int, Node] = field(default_factory=dict)
+
+    def node(self, chain: ChainConfig) -> Node:
+        """The checked node of ``chain`` (connected at start-up)."""
+        return self.nodes_by_chain[chain.chain_id]
+
+    def connect(self) -> None:
+        """Reach every configured chain's node and check its chain id, before any work."""
+        for chain in self.config.chains:
+            node = Node(HttpTransport(chain.rpc_url, sleep=self.sleep))
+            node.check_chain(chain.chain_id)
+            self.nodes_by_chain[chain.chain_id] = node
+
+    def writer(self) -> TextPartsWriter:
+        """Where sign requests go: UR text parts in the home's requests folder."""
+        return TextPartsWriter(self.home.requests_dir, self.config.max_fragment_length)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--home", help="the watcher home (default $COLDSIGN_WATCHER_HOME)")
+    parser.add_argument("--rpc", help="node URL for a one-chain setup, or NAME=URL")
+    commands = parser.add_subparsers(dest="command", required=True)
+    pair = commands.add_parser("pair", help="import a signer's crypto-hdkey / crypto-account")
+    pair.add_argument("file", help="UR text parts, one per line ('-' for stdin)")
+    pair.add_argument("--count", type=int, default=5, help="addresses to derive per key")
+    intake = commands.add_parser("intake", help="import a withdrawal file (.csv or .jsonl)")
+    intake.add_argument("file")
+    commands.add_parser("build", help="build transactions and write sign requests")
+    imp = commands.add_parser("import", help="verify and store a signer's response")
+    imp.add_argument("file", help="UR text parts, one per line ('-' for stdin)")
+    commands.add_parser("broadcast", help="send verified transactions in nonce order")
+    status = commands.add_parser("status", help="track receipts and show every withdrawal")
+    status.add_argument("--no-track", action="store_true", help="only show the database")
+    bump = commands.add_parser("bump", help="write fee-bump requests for stuck transactions")
+    bump.add_argument("--request", action="append", help="only this request id (repeatable)")
+    return parser
+
+
+def _read_lines(name: str, stdin: TextIO) -> list[str]:
+    if name == "-":
+        return stdin.read().splitlines()
+    try:
+        return Path(name).read_text(encoding="ascii").splitlines()
+    except OSError as exc:
+        raise ConfigError(name, f"cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(name, "UR parts are ASCII text") from exc
+
+
+def _cmd_pair(rt: Runtime, args: argparse.Namespace) -> None:
+    pairing = pair_from_text(
+        _read_lines(args.file, sys.stdin), count=args.count, source=str(args.file)
+    )
+    added = rt.store.add_accounts(pairing.accounts)
+    print(f"master fingerprint {pairing.master_fingerprint}", file=rt.out)
+    for account in pairing.accounts:
+        print(f"  {account.path:<22} {account.address.checksummed()}", file=rt.out)
+    print(f"{added} new watch-only accounts", file=rt.out)
+
+
+def _cmd_intake(rt: Runtime, args: argparse.Namespace) -> None:
+    rows = read_rows(Path(args.file))
+    result = Intake(rt.config, rt.store, rt.node).run(rows, f"intake {args.file}")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=rt.err)
+    print(
+        f"{len(result.added)} withdrawals added, {len(result.skipped)} already stored",
+        file=rt.out,
+    )
+
+
+def _print_batches(rt: Runtime, batches: Sequence[WrittenBatch]) -> None:
+    for batch in batches:
+        chain = rt.config.chain_by_id(batch.chain_id)
+        print(
+            f"batch {batch.batch_id}: {batch.requests} requests for {batch.source} on "
+            f"{chain.name} -> {batch.path}",
+            file=rt.out,
+        )
+    if not batches:
+        print("nothing to build", file=rt.out)
+
+
+def _cmd_build(rt: Runtime, args: argparse.Namespace) -> None:
+    builder = Builder(rt.config, rt.store, rt.node, rt.writer(), crash=rt.crash)
+    _print_batches(rt, builder.build())
+
+
+def _cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
+    lines = _read_lines(args.file, sys.stdin)
+    result = Verifier(rt.store).import_lines(lines, source=str(args.file))
+    rt.crash.reached("import.committed")
+    print(f"{len(result.signatures)} signatures verified and stored", file=rt.out)
+
+
+def _cmd_broadcast(rt: Runtime, args: argparse.Namespace) -> None:
+    report = Broadcaster(rt.config, rt.store, rt.node, sleep=rt.sleep, crash=rt.crash).run()
+    for line in report.waiting:
+        print(f"waiting: {line}", file=rt.err)
+    print(f"{len(report.sent)} transactions sent", file=rt.out)
+
+
+def _cmd_status(rt: Runtime, args: argparse.Namespace) -> None:
+    if not args.no_track:
+        report = Tracker(rt.config, rt.store, rt.node).run()
+        print(
+            f"tracked: {len(report.confirmed)} newly confirmed, {len(report.pending)} pending, "
+            f"{len(report.resent)} sent again, {len(report.reorged)} reorged, "
+            f"{len(report.failed)} failed",
+            file=rt.out,
+        )
+    withdrawals = rt.store.withdrawals()
+    counts = {status: 0 for status in Status}
+    for withdrawal in withdrawals:
+        counts[withdrawal.status] += 1
+    print(
+        ", ".join(f"{status}: {n}" for status, n in counts.items() if n) or "no withdrawals",
+        file=rt.out,
+    )
+    for withdrawal in withdrawals:
+        tx = ""
+        for request in rt.store.requests_for(withdrawal.id):
+            signature = rt.store.signature(request.request_id)
+            if signature is not None and request.status is withdrawal.status:
+                tx = f" 0x{signature.tx_hash.hex()}"
+        print(f"  {withdrawal.id:<24} {withdrawal.status:<19}{tx}", file=rt.out)
+
+
+def _cmd_bump(rt: Runtime, args: argparse.Namespace) -> None:
+    bumper = Bumper(rt.config, rt.store, rt.node, rt.writer())
+    _print_batches(rt, bumper.run(request_ids=args.request))
+
+
+_COMMANDS: dict[str, tuple[Callable[[Runtime, argparse.Namespace], None], bool]] = {
+    # command: (handler, needs the node)
+    "pair": (_cmd_pair, False),
+    "intake": (_cmd_intake, True),
+    "build": (_cmd_build, True),
+    "import": (_cmd_import, False),
+    "broadcast": (_cmd_broadcast, True),
+    "status": (_cmd_status, True),
+    "bump": (_cmd_bump, True),
+}
+
+
+def _exit_status(error: ColdsignError) -> int:
+    if isinstance(error, RPCError):
+        return EXIT_NODE
+    if isinstance(
+        error,
+        ConfigError | IntakeError | PairingError | ResponseError | DecodeError | IncompleteError,
+    ):
+        return EXIT_INPUT
+    return EXIT_REFUSED
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    sleep: Sleeper = time.sleep,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command; every refusal becomes one line on stderr and a non-zero status."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    args = _parser().parse_args(argv)
+    handler, needs_node = _COMMANDS[args.command]
+    store: Store | None = None
+    try:
+        home = resolve_home(args.home)
+        home.check()
+        config = load_config(home.config_path)
+        if args.rpc is not None:
+            config = override_rpc(config, args.rpc)
+        store = Store.open(home.state_path)
+        runtime = Runtime(home, config, store, out, err, sleep, crash_points_from())
+        no_track = args.command == "status" and args.no_track
+        if needs_node and not no_track:
+            runtime.connect()
+        handler(runtime, args)
+    except ColdsignError as exc:
+        print(f"{PROG}: {args.command}: {exc}", file=err)
+        return _exit_status(exc)
+    finally:
+        if store is not None:
+            store.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

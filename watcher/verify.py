@@ -1,0 +1,149 @@
+"""Importing a signer's response: every signature checked before anything is stored.
+
+For each ``eth-signature`` the request id must name a request this watcher is waiting for,
+``r`` and ``s`` must be in range with ``s`` in the lower half (EIP-2), ``v`` must be a
+y-parity, and the public key recovered over keccak256 of the *stored* unsigned payload must
+be the request's account. Only then is the raw transaction assembled with
+``shared.tx``'s ``signed_payload``. One bad signature refuses the whole response and
+nothing changes; a response imported before is refused as a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from coincurve import PublicKey
+
+from shared.erc4527 import (
+    BATCH_SIGNATURE_TYPE,
+    SIGNATURE_TYPE,
+    EthBatchSignature,
+    EthSignature,
+)
+from shared.errors import DecodeError, IncompleteError
+from shared.hdpublic import address_of
+from shared.keccak import keccak256
+from shared.tx import DATA_TYPE_TYPED, decode_transaction
+from shared.ur import UR
+from watcher.errors import (
+    ForeignResponseError,
+    MalformedResponseError,
+    ReplayedResponseError,
+    SignatureMismatchError,
+    StateError,
+)
+from watcher.parts import read_ur
+from watcher.state import Status, Store, StoredSignature, TxRequest
+
+# SEC 2 §2.4.1: the order n of secp256k1; EIP-2 allows only s <= n / 2.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_HALF_N = SECP256K1_N // 2
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What one response added: its digest and the verified signatures, in response order."""
+
+    digest: str
+    signatures: tuple[StoredSignature, ...]
+
+
+def response_digest(ur: UR) -> str:
+    """SHA-256 over the UR type and its CBOR: the same response however it was split or cased."""
+    return hashlib.sha256(ur.type.encode("ascii") + b"\x00" + ur.cbor).hexdigest()
+
+
+def decode_response(lines: Sequence[str], *, source: str) -> tuple[UR, tuple[EthSignature, ...]]:
+    """Reassemble and decode an ``eth-signature`` or ``eth-batch-signature``."""
+    try:
+        ur = read_ur(lines, frozenset({SIGNATURE_TYPE, BATCH_SIGNATURE_TYPE}), source=source)
+        if ur.type == SIGNATURE_TYPE:
+            return ur, (EthSignature.from_ur(ur),)
+        return ur, EthBatchSignature.from_ur(ur).signatures
+    except DecodeError as exc:
+        raise MalformedResponseError(exc.field, exc.reason) from exc
+    except IncompleteError as exc:
+        raise MalformedResponseError(source, str(exc)) from exc
+
+
+class Verifier:
+    """Checks responses against the stored requests and stores the signatures that pass."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def import_lines(
+        self, lines: Sequence[str], *, source: str, note: str = "import"
+    ) -> ImportResult:
+        """Verify every signature of a response file, then store them all (or nothing)."""
+        ur, signatures = decode_response(lines, source=source)
+        digest = response_digest(ur)
+        if self._store.response_seen(digest):
+            raise ReplayedResponseError(f"{source}: this response was imported before")
+        verified = tuple(
+            self.verify(signature, f"signature {index + 1}")
+            for index, signature in enumerate(signatures)
+        )
+        self._store.add_signatures(digest, verified, note)
+        return ImportResult(digest, verified)
+
+    def verify(self, signature: EthSignature, where: str) -> StoredSignature:
+        """Check one signature against its stored request; return what to store."""
+        if signature.request_id is None:
+            raise MalformedResponseError(f"{where}.request-id", "missing: cannot match a request")
+        request_id = str(uuid.UUID(bytes=signature.request_id.raw))
+        request = self._store.request(request_id)
+        if request is None:
+            raise ForeignResponseError(
+                f"{where}: request {request_id} was not made by this watcher"
+            )
+        if request.status is not Status.AWAITING_SIGNATURE:
+            if self._store.signature(request_id) is not None:
+                raise ReplayedResponseError(
+                    f"{where}: request {request_id} is already signed (status {request.status})"
+                )
+            raise ForeignResponseError(
+                f"{where}: request {request_id} is not awaiting a signature "
+                f"(status {request.status})"
+            )
+        return check_signature(request, signature.v, signature.r, signature.s, where)
+
+
+def check_signature(
+    request: TxRequest, v: int, r_bytes: bytes, s_bytes: bytes, where: str
+) -> StoredSignature:
+    """The checks every stored signature passes (at import and again before broadcast)."""
+    r = int.from_bytes(r_bytes, "big")
+    s = int.from_bytes(s_bytes, "big")
+    if not 1 <= r < SECP256K1_N or not 1 <= s < SECP256K1_N:
+        raise SignatureMismatchError(f"{where}: r or s is outside [1, n)")
+    if s > _HALF_N:
+        raise SignatureMismatchError(f"{where}: s is in the upper half (malleable, EIP-2)")
+    if v not in (0, 1):
+        raise SignatureMismatchError(
+            f"{where}: v = {v}; an EIP-1559 transaction is signed with y-parity 0 or 1"
+        )
+    if keccak256(request.payload) != request.signing_hash:
+        raise StateError(f"request {request.request_id}: stored payload and hash disagree")
+    try:
+        # secp256k1 recovery: r || s || recovery id, over the 32-byte digest itself.
+        public_key = PublicKey.from_signature_and_message(
+            r_bytes + s_bytes + bytes([v]), request.signing_hash, hasher=None
+        )
+    except ValueError as exc:
+        raise SignatureMismatchError(f"{where}: no public key recovers from it") from exc
+    signer = address_of(public_key.format(compressed=True))
+    if signer != request.source:
+        raise SignatureMismatchError(
+            f"{where}: signed by {signer}, not by {request.source} over the stored transaction "
+            f"(request {request.request_id}, nonce {request.nonce})"
+        )
+    try:
+        tx = decode_transaction(request.payload, DATA_TYPE_TYPED, chain_id=request.chain_id)
+    except DecodeError as exc:
+        raise StateError(f"request {request.request_id}: stored payload does not decode") from exc
+    raw = tx.signed_payload(v, r, s)
+    return StoredSignature(request.request_id, v, r_bytes, s_bytes, raw, keccak256(raw))

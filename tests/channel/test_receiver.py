@@ -1,4 +1,4 @@
-"""The receiver: progress, notes given once for decoys and strays, switching, and the flood limit."""
+"""The receiver: progress, notes given once for decoys and strays, switching, the flood limit."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from conftest import message
@@ -30,7 +32,7 @@ def parts(ur: UR, count: int, *, fragment: int = 100, first: int = 0) -> list[st
 class ScriptedReader:
     """A QR reader that returns prepared payloads, one tuple per frame."""
 
-    def __init__(self, script: list[tuple[str, ...]]) -> None:
+    def __init__(self, script: Sequence[tuple[str, ...]]) -> None:
         self._script = iter(script)
 
     def read(self, frame: Image) -> tuple[str, ...]:

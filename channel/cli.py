@@ -1,6 +1,7 @@
 """The ``coldsign-ur`` command: decode and encode UR parts, for operators and interop debugging.
 
     coldsign-ur decode [FILE]        UR parts (one per line, any order) -> JSON on stdout
+    coldsign-ur decode --review [FILE]   a sign request or batch -> its plain-text review
     coldsign-ur encode --type T --max-fragment-length N [--parts K]   CBOR hex on stdin -> parts
 
 Exit status: 0 done; 2 invalid input (one line on stderr naming the part); 3 incomplete input
@@ -16,8 +17,17 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from shared import cbor
-from shared.erc4527 import DECODERS, describe
+from shared.erc4527 import (
+    BATCH_SIGN_REQUEST_TYPE,
+    DECODERS,
+    SIGN_REQUEST_TYPE,
+    EthBatchSignRequest,
+    EthSignRequest,
+    describe,
+)
 from shared.errors import DecodeError, SchemaError
+from shared.registry import default_registries
+from shared.review import render_batch, render_review, review_batch, review_request
 from shared.ur import UR, URDecoder, UREncoder
 
 EXIT_OK = 0
@@ -95,6 +105,8 @@ def _cmd_decode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
         )
         return EXIT_INCOMPLETE
     ur = decoder.result()
+    if args.review:
+        return _print_review(ur, stdout, stderr)
     document: dict[str, object] = {"type": ur.type, "cbor": ur.cbor.hex()}
     try:
         document["fields"] = known_fields(ur)
@@ -103,6 +115,30 @@ def _cmd_decode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
         return EXIT_INVALID
     json.dump(document, stdout, indent=2, sort_keys=False)
     stdout.write("\n")
+    return EXIT_OK
+
+
+def _print_review(ur: UR, stdout: TextIO, stderr: TextIO) -> int:
+    """Print the review of a sign request or batch, built with the shipped registries."""
+    registries = default_registries()
+    try:
+        if ur.type == SIGN_REQUEST_TYPE:
+            request = EthSignRequest.from_cbor(ur.cbor)
+            text = render_review(review_request(request, registries))
+        elif ur.type == BATCH_SIGN_REQUEST_TYPE:
+            batch = EthBatchSignRequest.from_cbor(ur.cbor)
+            text = render_batch(review_batch(batch, registries))
+        else:
+            print(
+                f"coldsign-ur: invalid input: --review needs ur:{SIGN_REQUEST_TYPE} or "
+                f"ur:{BATCH_SIGN_REQUEST_TYPE}, got ur:{ur.type}",
+                file=stderr,
+            )
+            return EXIT_INVALID
+    except DecodeError as exc:
+        print(f"coldsign-ur: invalid input: {ur.type}: {exc}", file=stderr)
+        return EXIT_INVALID
+    stdout.write(text)
     return EXIT_OK
 
 
@@ -161,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
         "decode", help="UR parts, one per line in any order, to JSON (stdin if no FILE)"
     )
     decode.add_argument("file", nargs="?", help="a text file of UR parts; - or absent: stdin")
+    decode.add_argument(
+        "--review",
+        action="store_true",
+        help="print the plain-text review of an eth-sign-request or eth-batch-sign-request",
+    )
     encode = commands.add_parser("encode", help="message CBOR as hex on stdin to UR parts")
     encode.add_argument("--type", required=True, help="the UR type, e.g. eth-sign-request")
     encode.add_argument(

@@ -7,12 +7,16 @@ import json
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from vectorfiles import load_vectors
 
 from channel.cli import EXIT_INCOMPLETE, EXIT_INVALID, EXIT_OK, main
+from shared.address import Address
+from shared.erc4527 import DataType, EthBatchSignRequest, EthSignRequest, Keypath, RequestId
+from shared.tx import DynamicFeeTransaction
 
 KEYSTONE = load_vectors("bc-ur-and-erc4527")["keystone"]
 REQUEST_UR = KEYSTONE["signRequestWithOrigin"]["ur"]
@@ -183,3 +187,95 @@ def test_the_installed_command_runs_from_a_shell(tmp_path: Path) -> None:
     )
     assert result.returncode == EXIT_OK, result.stderr
     assert json.loads(result.stdout)["type"] == "eth-sign-request"
+
+
+# --- decode --review ------------------------------------------------------------------------
+
+REVIEW_BOB = Address(b"\xb0" * 20)
+# The USDC contract on Ethereum, as in the shipped token registry.
+REVIEW_USDC = Address(bytes.fromhex("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"))
+
+
+def review_request_for(nonce: int, data: bytes = b"", value: int = 0) -> EthSignRequest:
+    to = REVIEW_USDC if data else REVIEW_BOB
+    payload = DynamicFeeTransaction(
+        chain_id=1,
+        nonce=nonce,
+        gas_limit=80_000,
+        to=to,
+        value=value,
+        data=data,
+        max_priority_fee_per_gas=10**9,
+        max_fee_per_gas=20 * 10**9,
+        access_list=(),
+    ).unsigned_payload()
+    return EthSignRequest(
+        payload,
+        DataType.TYPED_TRANSACTION,
+        Keypath.parse("m/44'/60'/0'/0/0"),
+        RequestId(bytes([nonce]) * 16),
+        chain_id=1,
+    )
+
+
+def parts_of(ur_type: str, cbor_hex: str, fragment: int = 120) -> str:
+    code, parts, err = run(
+        ["encode", "--type", ur_type, "--max-fragment-length", str(fragment)], cbor_hex
+    )
+    assert code == EXIT_OK, err
+    return parts
+
+
+def test_decode_review_prints_the_plain_text_review_of_a_sign_request() -> None:
+    request = replace(review_request_for(3, value=10**17), origin="wallet.example")
+    parts = parts_of("eth-sign-request", request.to_cbor().hex(), fragment=400)
+    assert len(parts.split()) == 1
+    code, out, err = run(["decode", "--review"], parts)
+    assert (code, err) == (EXIT_OK, "")
+    assert out.startswith("== EIP-1559 transaction: native coin transfer ==\n")
+    assert "INFO     unverified-origin" in out
+    assert "wallet.example [request, unverified]" in out
+    assert f"{REVIEW_BOB.grouped()} [decoded]" in out
+    assert "0.1 ETH (1 payment)" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+def test_decode_review_refuses_the_keystone_example_for_its_chain_id_0() -> None:
+    # The published Keystone request signs a legacy transaction whose EIP-155 chainId is 0.
+    code, out, err = run(["decode", "--review"], REQUEST_UR + "\n")
+    assert (code, out) == (EXIT_INVALID, "")
+    assert err.startswith("coldsign-ur: invalid input: eth-sign-request: tx.chain_id")
+
+
+def test_decode_review_of_a_multi_part_batch() -> None:
+    transfer = (
+        bytes.fromhex("a9059cbb") + bytes(12) + REVIEW_BOB.raw + (2_500_000).to_bytes(32, "big")
+    )
+    batch = EthBatchSignRequest(
+        (review_request_for(0, value=10**18), review_request_for(1, data=transfer))
+    )
+    parts = parts_of("eth-batch-sign-request", batch.to_cbor().hex(), fragment=60)
+    assert len(parts.split()) > 1
+    code, out, err = run(["decode", "--review"], parts)
+    assert (code, err) == (EXIT_OK, "")
+    assert out.startswith("== Batch of 2 requests ==\n")
+    assert "1 ETH (1 payment)" in out and "2.5 USDC (1 payment)" in out
+    assert "--- requests[1] ---" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+def test_decode_review_refuses_other_types() -> None:
+    code, out, err = run(["decode", "--review"], KEYSTONE["signature"]["ur"] + "\n")
+    assert (code, out) == (EXIT_INVALID, "")
+    assert "--review needs ur:eth-sign-request" in err
+    assert err.count("\n") == 1
+
+
+def test_decode_review_refuses_what_cannot_be_decoded() -> None:
+    blob = EthSignRequest(
+        b"\x03\xc0", DataType.TYPED_TRANSACTION, Keypath.parse("m/44'/60'/0'/0/0")
+    )
+    code, out, err = run(["decode", "--review"], parts_of("eth-sign-request", blob.to_cbor().hex()))
+    assert (code, out) == (EXIT_INVALID, "")
+    assert err.startswith("coldsign-ur: invalid input: eth-sign-request: sign-data")
+    assert "EIP-4844" in err and err.count("\n") == 1

@@ -64,13 +64,14 @@ class LineIndex:
         line = self._keys.get((entry, key))
         return line if line is not None else self.header(entry)
 
-    def element(self, entry: Entry, key: str, literal: str) -> int:
+    def element(self, entry: Entry, key: str, literal: str, occurrence: int = 1) -> int:
         """The line of an array element written as ``literal``, at or after its key's line.
 
-        Multi-line arrays put each element on its own line; the first line from the key
-        onwards that contains the element's text is the one to point at.
+        Multi-line arrays put each element on its own line; the ``occurrence``-th line from
+        the key onwards that contains the element's text is the one to point at.
         """
         start = self.key(entry, key)
+        seen = 0
         for number in range(start, len(self._lines) + 1):
             line = self._lines[number - 1]
             if number > start and (
@@ -78,5 +79,7 @@ class LineIndex:
             ):
                 break
             if literal in line:
-                return number
+                seen += 1
+                if seen == occurrence:
+                    return number
         return start

@@ -187,10 +187,11 @@ class _Table:
         line = self.lines.header(self.entry) if key is None else self.lines.key(self.entry, key)
         return PolicyFileError(f"{where}: {message}", line=line)
 
-    def fail_element(self, key: str, literal: str, message: str) -> PolicyFileError:
-        return PolicyFileError(
-            f"{self.path}.{key}: {message}", line=self.lines.element(self.entry, key, literal)
-        )
+    def fail_element(
+        self, key: str, literal: str, message: str, occurrence: int = 1
+    ) -> PolicyFileError:
+        line = self.lines.element(self.entry, key, literal, occurrence)
+        return PolicyFileError(f"{self.path}.{key}: {message}", line=line)
 
     def has(self, key: str) -> bool:
         return key in self.values
@@ -240,7 +241,7 @@ class _Table:
             if not isinstance(item, str):
                 raise self.fail(key, f"must be an array of strings, found {_kind(item)}")
             if item in seen:
-                raise self.fail_element(key, f'"{item}"', f'"{item}" is listed twice')
+                raise self.fail_element(key, f'"{item}"', f'"{item}" is listed twice', 2)
             seen.add(item)
         return [str(item) for item in value]
 

@@ -1,0 +1,536 @@
+"""The signing pipeline: air gap, decode, review, policy, ledger, sign, record, audit, response.
+
+:class:`SignerCore` runs it in two steps so that a person can look between them:
+
+1. :meth:`SignerCore.prepare` reviews every item of a decoded request, checks its key against
+   the vault header (public data, no unlock), recomputes its signing hash and asks the policy
+   for a verdict. Nothing is written.
+2. :meth:`SignerCore.sign` decides each item: it is signed only when the policy said SIGN,
+   or NEEDS_CONFIRMATION and the operator typed what the confirmation asks for, and the nonce
+   ledger does not object. Per item, in this order: ledger check, sign, ledger record, audit
+   entry. The vault is unlocked only if something is to be signed, and locked at the end.
+   Then the spends are recorded in the limits store and the response is built carrying the
+   audit head; nothing leaves before every record is written.
+
+Every decision, refusals included, is one ``decision`` entry in the audit log with the
+request digest (SHA-256 of the request's CBOR), the item's digest, the review digest
+(SHA-256 of the review as rendered for the operator), the signing hash, the verdict and its
+rules, the ledger outcome, the signature digest (SHA-256 of ``r || s || v``) and the policy
+hash. An item the signer cannot decode is refused and audited like any other; a request whose
+envelope (UR parts, CBOR, ERC-4527 schema) does not decode is bad input and is not audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from types import TracebackType
+from typing import TypeVar
+
+from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature, EthSignRequest
+from shared.errors import DecodeError
+from shared.registry import Registries
+from shared.review import BatchReview, Review, render_review, review_request, summarise
+from shared.ur import UR
+from signer.airgap import AirGapStatus, NetworkProbe, check
+from signer.audit import AuditKind, AuditLog
+from signer.errors import AirGapError, KeyPathError, LedgerError
+from signer.home import SignerHome
+from signer.intake import DecodedRequest
+from signer.keys.accounts import EnrolledAccount
+from signer.keys.bip32 import DerivationPath
+from signer.keys.session import KeySession
+from signer.keys.vault import Vault
+from signer.keys.vaultfile import VaultHeader
+from signer.ledger import Ledger, LedgerDecision
+from signer.ledger import Outcome as LedgerOutcome
+from signer.nonces import ledger_entry
+from signer.policy.evaluate import evaluate, evaluate_batch, refuse_undecodable
+from signer.policy.judge import Context
+from signer.policy.limits import LimitStore
+from signer.policy.model import Policy
+from signer.policy.parse import parse_policy_bytes
+from signer.policy.verdict import Decision, RuleHit, Spend, Verdict
+from signer.signing import (
+    ComputedDigest,
+    compute_digest,
+    request_account,
+    request_path,
+    to_eth_signature,
+)
+
+_T = TypeVar("_T")
+
+
+class Outcome(StrEnum):
+    """What happened to one item."""
+
+    SIGNED = "signed"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedItem:
+    """One request item after review and policy, before anything is decided.
+
+    ``review`` is None when the item could not be decoded (``decode_error`` says why; the
+    verdict then refuses). ``account`` is None when the request's key check failed
+    (``key_refusal`` says why). ``computed`` is the signer's own digest of the item.
+    """
+
+    index: int
+    request: EthSignRequest
+    review: Review | None
+    decode_error: DecodeError | None
+    verdict: Verdict
+    computed: ComputedDigest | None
+    account: EnrolledAccount | None
+    key_refusal: str | None
+
+    @property
+    def number(self) -> int:
+        """The 1-based item number the operator sees and acknowledges by."""
+        return self.index + 1
+
+    @property
+    def signable(self) -> bool:
+        """True when nothing known so far stands in the way (confirmation aside)."""
+        return (
+            self.verdict.decision is not Decision.REFUSE
+            and self.account is not None
+            and self.computed is not None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A decoded request with every item prepared, under one policy."""
+
+    decoded: DecodedRequest
+    items: tuple[PreparedItem, ...]
+    batch_review: BatchReview | None
+    policy: Policy
+
+    def needs_keys(self, acknowledgements: Mapping[int, str]) -> bool:
+        """True when some item would be signed given these acknowledgements."""
+        return any(_blocker(item, acknowledgements) is None for item in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The decision on one item, as audited: ``audit_seq`` is its audit entry.
+
+    ``reasons`` says why an item was refused (empty for a signed one: its verdict's rules are
+    in the audit entry).
+    """
+
+    number: int
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    signature: EthSignature | None
+    ledger: LedgerDecision | None
+    audit_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class SigningResult:
+    """Every item's result, the response (None when nothing was signed) and the audit head."""
+
+    items: tuple[ItemResult, ...]
+    response: UR | None
+    audit_head: AuditHead
+
+    @property
+    def signed(self) -> int:
+        """How many items were signed."""
+        return sum(1 for item in self.items if item.outcome is Outcome.SIGNED)
+
+    @property
+    def refused(self) -> int:
+        """How many items were refused."""
+        return len(self.items) - self.signed
+
+
+Unlock = Callable[[], KeySession]
+
+
+class SignerCore:
+    """One signer home opened for signing: policy, registries, ledger, limits and audit log.
+
+    Use :meth:`open` (which checks the air gap first), and close it (or use ``with``).
+    """
+
+    def __init__(
+        self,
+        home: SignerHome,
+        status: AirGapStatus,
+        audit: AuditLog,
+        ledger: Ledger,
+        limits: LimitStore,
+        *,
+        clock: Callable[[], float],
+    ) -> None:
+        self.home = home
+        self.status = status
+        self.audit = audit
+        self._ledger = ledger
+        self._limits = limits
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        home: SignerHome,
+        *,
+        probe: NetworkProbe,
+        allow_online: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> SignerCore:
+        """Check the air gap, open and verify the audit log, open the ledger and limits.
+
+        A machine that is online is refused (:class:`AirGapError`), and the refusal is
+        written to the audit log when it can be. With ``allow_online`` the override and what
+        it let through are audited.
+        """
+        home.check()
+        audit = open_audit(home)
+        try:
+            status = checked_air_gap(audit, probe, allow_online=allow_online)
+            ledger = Ledger.open(home.ledger_path)
+            try:
+                limits = LimitStore.open(home.limits_path)
+            except BaseException:
+                ledger.close()
+                raise
+        except BaseException:
+            audit.close()
+            raise
+        return cls(home, status, audit, ledger, limits, clock=clock)
+
+    def close(self) -> None:
+        """Close the audit log, ledger and limits store."""
+        self._limits.close()
+        self._ledger.close()
+        self.audit.close()
+
+    def __enter__(self) -> SignerCore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def load_policy(self) -> Policy:
+        """The home's policy (:class:`PolicyFileError` when it does not validate)."""
+        return parse_policy_bytes(self.home.read_policy())
+
+    def prepare(
+        self,
+        decoded: DecodedRequest,
+        *,
+        policy: Policy,
+        registries: Registries,
+        header: VaultHeader,
+    ) -> PreparedRequest:
+        """Review each item, check its key, compute its digest and ask the policy."""
+        now = int(self._clock())
+        reviews: list[Review | None] = []
+        errors: list[DecodeError | None] = []
+        for request in decoded.requests:
+            try:
+                reviews.append(review_request(request, registries))
+                errors.append(None)
+            except DecodeError as exc:
+                reviews.append(None)
+                errors.append(exc)
+        keys = [_key_check(request, header) for request in decoded.requests]
+        paths = [_path_of(request) for request in decoded.requests]
+        context = Context(
+            enrolled=frozenset(account.path for account in header.accounts),
+            now=now,
+            spent=self._limits.spent(now=now),
+        )
+        verdicts: list[Verdict | None] = [None] * len(reviews)
+        batch_review = None
+        decodable = [index for index, review in enumerate(reviews) if review is not None]
+        if decoded.batch and decodable:
+            batch_review = summarise([_some(reviews[i]) for i in decodable], registries)
+            batch_verdict = evaluate_batch(
+                batch_review, policy=policy, context=context, paths=[paths[i] for i in decodable]
+            )
+            for index, verdict in zip(decodable, batch_verdict.items, strict=True):
+                verdicts[index] = verdict
+        elif decodable:
+            single = _some(reviews[0])
+            verdicts[0] = evaluate(single, policy=policy, context=replace(context, path=paths[0]))
+        items = []
+        for index, request in enumerate(decoded.requests):
+            error = errors[index]
+            found = verdicts[index]
+            verdict = (
+                found if found is not None else refuse_undecodable(_some(error), policy=policy)
+            )
+            review = reviews[index]
+            computed = None
+            if review is not None:
+                computed = compute_digest(request)
+                if computed.digest != review.signing_hash:
+                    raise RuntimeError("the review and the signer computed different hashes")
+            account, key_refusal = keys[index]
+            items.append(
+                PreparedItem(index, request, review, error, verdict, computed, account, key_refusal)
+            )
+        return PreparedRequest(decoded, tuple(items), batch_review, policy)
+
+    def sign(
+        self,
+        prepared: PreparedRequest,
+        *,
+        unlock: Unlock,
+        acknowledgements: Mapping[int, str] | None = None,
+    ) -> SigningResult:
+        """Decide, sign, record and audit every item; build the response.
+
+        ``acknowledgements`` maps an item number to the text the operator typed for its
+        confirmation. ``unlock`` is called once, only if some item is to be signed; the
+        session it returns is locked before this returns.
+        """
+        acks = dict(acknowledgements or {})
+        # Unlock before the first decision: a failed unlock leaves no half-decided batch.
+        session = self._unlock(unlock) if prepared.needs_keys(acks) else None
+        results: list[ItemResult] = []
+        spends: list[Spend] = []
+        signatures: list[EthSignature] = []
+        try:
+            for item in prepared.items:
+                blocker = _blocker(item, acks)
+                if blocker is not None:
+                    results.append(self._refuse(prepared, item, blocker, acks))
+                    continue
+                if session is None:
+                    raise RuntimeError("an item is signable but no session was opened")
+                result, signature = self._sign_item(prepared, item, session, acks)
+                results.append(result)
+                if signature is not None:
+                    signatures.append(signature)
+                    if result.ledger is None or result.ledger.outcome is LedgerOutcome.NEW:
+                        # A re-sign or a fee bump moves nothing the first signature did not.
+                        spends.extend(item.verdict.spends)
+        finally:
+            if session is not None:
+                session.lock()
+                self.audit.append(AuditKind.LOCK, {"reason": "batch done"})
+        if spends:
+            # Before the response exists: a crash here errs on the side of counting the spend.
+            self._limits.record(spends, now=int(self._clock()), reference=prepared.decoded.digest)
+        seq, head_hash = self.audit.head()
+        head = AuditHead(seq, head_hash)
+        return SigningResult(tuple(results), _response(prepared, signatures, head), head)
+
+    def _unlock(self, unlock: Unlock) -> KeySession:
+        try:
+            session = unlock()
+        except BaseException as exc:
+            self.audit.append(AuditKind.UNLOCK, {"result": "failed", "error": type(exc).__name__})
+            raise
+        self.audit.append(
+            AuditKind.UNLOCK,
+            {
+                "result": "unlocked",
+                "master_fingerprint": session.master_fingerprint.hex(),
+            },
+        )
+        return session
+
+    def _sign_item(
+        self,
+        prepared: PreparedRequest,
+        item: PreparedItem,
+        session: KeySession,
+        acks: Mapping[int, str],
+    ) -> tuple[ItemResult, EthSignature | None]:
+        review, computed, account = _some(item.review), _some(item.computed), _some(item.account)
+        request_id = None if item.request.request_id is None else item.request.request_id.raw
+        entry = ledger_entry(review, computed, account.address.raw, request_id)
+        try:
+            if entry is not None:
+                self._ledger.check(entry)
+            raw = session._sign_computed_digest(account.path, computed.digest)
+            signature = to_eth_signature(computed, raw, item.request)
+            decision = None if entry is None else self._ledger.record(entry)
+        except LedgerError as exc:
+            return self._refuse(prepared, item, f"nonce ledger: {exc}", acks), None
+        reasons: tuple[str, ...] = ()
+        fields = _decision_fields(prepared, item, Outcome.SIGNED, reasons, acks)
+        fields["ledger"] = _ledger_fields(decision)
+        fields["signature_digest"] = hashlib.sha256(signature.signature).hexdigest()
+        entry_written = self.audit.append(AuditKind.DECISION, fields)
+        result = ItemResult(
+            item.number, Outcome.SIGNED, reasons, signature, decision, entry_written.seq
+        )
+        return result, signature
+
+    def _refuse(
+        self,
+        prepared: PreparedRequest,
+        item: PreparedItem,
+        reason: str,
+        acks: Mapping[int, str],
+    ) -> ItemResult:
+        reasons: tuple[str, ...] = (reason,)
+        if item.verdict.decision is Decision.REFUSE:
+            reasons = tuple(str(hit) for hit in item.verdict.refusals)
+        fields = _decision_fields(prepared, item, Outcome.REFUSED, reasons, acks)
+        fields["ledger"] = None
+        fields["signature_digest"] = None
+        written = self.audit.append(AuditKind.DECISION, fields)
+        return ItemResult(item.number, Outcome.REFUSED, reasons, None, None, written.seq)
+
+
+def open_audit(home: SignerHome) -> AuditLog:
+    """Open the home's audit log and verify its whole chain (start-up check)."""
+    audit = AuditLog.open(home.audit_path)
+    try:
+        audit.verify()
+    except BaseException:
+        audit.close()
+        raise
+    return audit
+
+
+def checked_air_gap(audit: AuditLog, probe: NetworkProbe, *, allow_online: bool) -> AirGapStatus:
+    """The air-gap check, audited: a refusal and an override both leave an entry."""
+    try:
+        status = check(probe, allow_online=allow_online)
+    except AirGapError as exc:
+        audit.append(AuditKind.NETWORK_DETECTED, {"refused": True, "detail": str(exc)})
+        raise
+    if allow_online:
+        audit.append(
+            AuditKind.ALLOW_ONLINE,
+            {"findings": list(status.findings), "offline": status.offline},
+        )
+    return status
+
+
+def vault_header(home: SignerHome) -> VaultHeader:
+    """The vault's public header: enrolled accounts and master fingerprint (no unlock)."""
+    return Vault(home.vault_path).read_header()
+
+
+def _blocker(item: PreparedItem, acks: Mapping[int, str]) -> str | None:
+    """Why ``item`` cannot be signed before the ledger is asked, or None."""
+    if item.verdict.decision is Decision.REFUSE:
+        return "refused by the policy"
+    if item.account is None:
+        return f"key check: {item.key_refusal}"
+    if item.computed is None:
+        return "the request could not be decoded"
+    confirmation = item.verdict.confirmation
+    if confirmation is not None:
+        typed = acks.get(item.number)
+        if typed is None:
+            return f"needs confirmation, not acknowledged: {confirmation.prompt}"
+        if not confirmation.accepts(typed):
+            return "needs confirmation: the acknowledgement does not match"
+    return None
+
+
+def _key_check(
+    request: EthSignRequest, header: VaultHeader
+) -> tuple[EnrolledAccount | None, str | None]:
+    try:
+        return request_account(request, header.accounts, header.master_fingerprint), None
+    except KeyPathError as exc:
+        return None, str(exc)
+
+
+def _path_of(request: EthSignRequest) -> DerivationPath | None:
+    try:
+        return request_path(request.derivation_path)
+    except KeyPathError:
+        return None
+
+
+def _some(value: _T | None) -> _T:
+    if value is None:
+        raise RuntimeError("a prepared item is missing a part it was checked to have")
+    return value
+
+
+def _hits(hits: tuple[RuleHit, ...]) -> list[dict[str, object]]:
+    return [
+        {"rule": hit.rule, "line": hit.line, "code": hit.code, "reason": hit.reason} for hit in hits
+    ]
+
+
+def _decision_fields(
+    prepared: PreparedRequest,
+    item: PreparedItem,
+    outcome: Outcome,
+    reasons: tuple[str, ...],
+    acks: Mapping[int, str],
+) -> dict[str, object]:
+    request = item.request
+    review = item.review
+    verdict = item.verdict
+    return {
+        "decision": outcome.value,
+        "reasons": list(reasons),
+        "request": {
+            "id": None if request.request_id is None else str(request.request_id),
+            "digest": prepared.decoded.digest.hex(),
+            "item": item.number,
+            "items": len(prepared.items),
+            "item_digest": hashlib.sha256(request.to_cbor()).hexdigest(),
+            "path": str(request.derivation_path),
+        },
+        "account": None if item.account is None else item.account.address.checksummed(),
+        "review": None
+        if review is None
+        else {
+            "kind": review.kind.value,
+            "chain_id": review.chain_id,
+            "digest": hashlib.sha256(render_review(review).encode("utf-8")).hexdigest(),
+            "signing_hash": review.signing_hash.hex(),
+            "warnings": sorted({warning.code.value for warning in review.warnings}),
+        },
+        "undecodable": None if item.decode_error is None else str(item.decode_error),
+        "verdict": {
+            "decision": verdict.decision.value,
+            "refusals": _hits(verdict.refusals),
+            "allowed_by": _hits(verdict.allowed_by),
+            "confirmation": None
+            if verdict.confirmation is None
+            else list(verdict.confirmation.codes),
+        },
+        "acknowledged": item.number in acks,
+        "policy_hash": prepared.policy.sha256.hex(),
+    }
+
+
+def _ledger_fields(decision: LedgerDecision | None) -> dict[str, object] | None:
+    if decision is None:
+        return None
+    return {
+        "outcome": decision.outcome.value,
+        "replaces": None if decision.replaces is None else decision.replaces.hex(),
+    }
+
+
+def _response(
+    prepared: PreparedRequest, signatures: list[EthSignature], head: AuditHead
+) -> UR | None:
+    if not signatures:
+        return None
+    if prepared.decoded.batch:
+        return EthBatchSignature(tuple(signatures), head).to_ur()
+    only = signatures[0]
+    return EthSignature(only.r, only.s, only.v, only.request_id, None, head).to_ur()

@@ -1,0 +1,77 @@
+"""Request intake: UR parts (any order, any case) to one strictly decoded request or batch."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared.erc4527 import (
+    BATCH_SIGN_REQUEST_TYPE,
+    SIGN_REQUEST_TYPE,
+    EthBatchSignRequest,
+    EthSignRequest,
+)
+from shared.errors import DecodeError, IncompleteError, URFormatError
+from shared.ur import UR, URDecoder
+
+REQUEST_TYPES = frozenset({SIGN_REQUEST_TYPE, BATCH_SIGN_REQUEST_TYPE})
+# A thousand transfers in parts of a few hundred bytes: tens of thousands of lines at most.
+MAX_PARTS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedRequest:
+    """A complete request: its UR, the requests it holds (one, or a batch's), and its digest.
+
+    ``digest`` is the SHA-256 of the UR's CBOR, the exact bytes that were received; the audit
+    log records it with every decision.
+    """
+
+    ur: UR
+    requests: tuple[EthSignRequest, ...]
+    batch: bool
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 of the request's CBOR."""
+        return hashlib.sha256(self.ur.cbor).digest()
+
+
+def decode_request(ur: UR) -> DecodedRequest:
+    """Decode an ``eth-sign-request`` or ``eth-batch-sign-request`` UR strictly."""
+    if ur.type == BATCH_SIGN_REQUEST_TYPE:
+        return DecodedRequest(ur, EthBatchSignRequest.from_ur(ur).requests, True)
+    return DecodedRequest(ur, (EthSignRequest.from_ur(ur),), False)
+
+
+def decode_parts(lines: Iterable[str]) -> DecodedRequest:
+    """Reassemble UR parts (blank lines ignored) and decode the request they carry.
+
+    A bad part raises its :class:`DecodeError` with ``field`` prefixed by the line number;
+    too few parts raise :class:`IncompleteError` saying how far the decoder got.
+    """
+    decoder = URDecoder(REQUEST_TYPES)
+    seen = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        seen += 1
+        if seen > MAX_PARTS:
+            raise URFormatError(f"line {number}", f"more than {MAX_PARTS} parts")
+        try:
+            decoder.receive(line)
+        except DecodeError as exc:
+            raise type(exc)(f"line {number}: {exc.field}", exc.reason, offset=exc.offset) from None
+        if decoder.is_complete:
+            break
+    if not decoder.is_complete:
+        progress = decoder.progress
+        if seen == 0:
+            raise IncompleteError("no UR parts in the input")
+        raise IncompleteError(
+            f"incomplete request: {progress.parts_received} parts read, about"
+            f" {progress.estimated_remaining} more needed ({progress.fraction:.0%} recovered)"
+        )
+    return decode_request(decoder.result())

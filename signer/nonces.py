@@ -1,0 +1,79 @@
+"""Nonce-ledger entries for what the signer is about to sign: account nonces and Safe nonces.
+
+- A transaction is keyed by (chain id, signing account, account nonce). Its payload digest is
+  SHA-256 of the exact unsigned payload; its fee-neutral digest is SHA-256 of the same
+  transaction with its fee fields set to zero (``maxFeePerGas`` and ``maxPriorityFeePerGas``
+  for EIP-1559, ``gasPrice`` otherwise), so that a fee bump of an otherwise identical
+  transaction is recognised as a replacement and anything else as equivocation.
+- An EIP-712 ``SafeTx`` is keyed by (chain id, Safe, Safe nonce). Its payload is the SafeTx
+  hash the owner signs; it has no fee bump (the fee-neutral digest is the payload digest), so
+  any other SafeTx for a Safe nonce already signed is equivocation. A Safe whose domain names
+  no chain (before Safe 1.3.0) has no chain to key on and gets no entry; the policy refuses
+  such Safes unless it names them.
+- Messages (personal_sign, other typed data) have no nonce and get no entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from shared.review import Review
+from shared.tx import DynamicFeeTransaction, Transaction
+from signer.ledger import LedgerEntry, NonceKind, payload_digest
+from signer.signing import ComputedDigest
+
+
+def fee_values(transaction: Transaction) -> tuple[int, int]:
+    """(max fee, priority fee) per gas as the ledger compares them."""
+    if isinstance(transaction, DynamicFeeTransaction):
+        return transaction.max_fee_per_gas, transaction.max_priority_fee_per_gas
+    return transaction.gas_price, transaction.gas_price
+
+
+def fee_neutral_payload(transaction: Transaction) -> bytes:
+    """The unsigned payload of ``transaction`` with every fee field set to zero."""
+    if isinstance(transaction, DynamicFeeTransaction):
+        neutral: Transaction = dataclasses.replace(
+            transaction, max_fee_per_gas=0, max_priority_fee_per_gas=0
+        )
+    else:
+        neutral = dataclasses.replace(transaction, gas_price=0)
+    return neutral.unsigned_payload()
+
+
+def ledger_entry(
+    review: Review,
+    computed: ComputedDigest,
+    account: bytes,
+    request_id: bytes | None,
+) -> LedgerEntry | None:
+    """The ledger entry for signing ``computed`` with ``account`` (20 bytes), or None."""
+    transaction = computed.transaction
+    if transaction is not None:
+        max_fee, priority_fee = fee_values(transaction)
+        return LedgerEntry(
+            kind=NonceKind.ACCOUNT,
+            chain_id=transaction.chain_id,
+            account=account,
+            nonce=transaction.nonce,
+            payload_digest=payload_digest(transaction.unsigned_payload()),
+            fee_neutral_digest=payload_digest(fee_neutral_payload(transaction)),
+            max_fee=max_fee,
+            priority_fee=priority_fee,
+            request_id=request_id,
+        )
+    safe_tx = review.subject.safe_tx
+    if safe_tx is None or not safe_tx.chain_id:
+        return None
+    digest = payload_digest(computed.digest)
+    return LedgerEntry(
+        kind=NonceKind.SAFE,
+        chain_id=safe_tx.chain_id,
+        account=safe_tx.safe.raw,
+        nonce=safe_tx.nonce,
+        payload_digest=digest,
+        fee_neutral_digest=digest,
+        max_fee=0,
+        priority_fee=0,
+        request_id=request_id,
+    )

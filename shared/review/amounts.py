@@ -39,17 +39,20 @@ def decimal_text(amount: int, decimals: int) -> str:
     return text
 
 
-def native_asset(registries: Registries, chain_id: int) -> Asset:
+def native_asset(registries: Registries, chain_id: int | None) -> Asset:
     """The native coin of ``chain_id``, with the registry's symbol and decimals when known."""
-    chain = registries.chain(chain_id)
+    chain = None if chain_id is None else registries.chain(chain_id)
     if chain is None:
         return Asset(chain_id, None, UNKNOWN_SYMBOL, None, False)
     return Asset(chain_id, None, chain.native_symbol, chain.native_decimals, True)
 
 
-def token_asset(registries: Registries, chain_id: int, token: Address) -> Asset:
-    """The ERC-20 token at ``token`` on ``chain_id``; unknown (no decimals) when not registered."""
-    known = registries.token(chain_id, token)
+def token_asset(registries: Registries, chain_id: int | None, token: Address) -> Asset:
+    """The ERC-20 token at ``token`` on ``chain_id``; unknown (no decimals) when not registered.
+
+    Without a chain no token is known: the same address is another contract on each chain.
+    """
+    known = None if chain_id is None else registries.token(chain_id, token)
     if known is None:
         return Asset(chain_id, token, UNKNOWN_SYMBOL, None, False)
     return Asset(chain_id, token, known.symbol, known.decimals, True)
@@ -59,11 +62,12 @@ def amount_text(asset: Asset, amount: int) -> str:
     """``amount`` of ``asset`` for display: ``1,250.5 USDC``, or base units when unknown."""
     if asset.decimals is None:
         units = "wei" if asset.token is None else "base units"
-        where = (
-            f"native coin of unknown chain {asset.chain_id}"
-            if asset.token is None
-            else "unknown token"
-        )
+        if asset.token is not None:
+            where = "unknown token"
+        elif asset.chain_id is None:
+            where = "native coin of whichever chain the signature is used on"
+        else:
+            where = f"native coin of unknown chain {asset.chain_id}"
         return f"{group_thousands(str(amount))} {units} ({where})"
     return f"{decimal_text(amount, asset.decimals)} {asset.symbol}"
 

@@ -116,7 +116,7 @@ class CallReviewer:
 
     def _native_value(self, call: Call, site: CallSite) -> None:
         draft = self.draft
-        if site.value == 0 or draft.chain_id is None:
+        if site.value == 0:
             return
         if site.operation is Operation.DELEGATECALL:
             # Safe Executor.sol / MultiSend.sol: a delegatecall carries no value.
@@ -184,13 +184,12 @@ class CallReviewer:
         if call.kind not in (CallKind.TOKEN_TRANSFER, CallKind.TOKEN_APPROVAL):
             self._check_contract(target, here)
             return None
-        if draft.chain_id is None:
-            return None
         asset = token_asset(draft.registries, draft.chain_id, target)
         if not asset.known:
+            where = "with no chain" if draft.chain_id is None else f"on chain {draft.chain_id}"
             draft.warn(
                 WarningCode.UNKNOWN_TOKEN,
-                f"{target.checksummed()} is not a registered token on chain {draft.chain_id}; "
+                f"{target.checksummed()} is not a registered token {where}; "
                 f"{call.name} amounts are base units (it may even be an NFT: ERC-721 shares "
                 "this selector)",
                 here,
@@ -300,7 +299,7 @@ class CallReviewer:
         draft.section = f"entry {path}"
         draft.address("To", inner.to, path=path)
         draft.add("Operation", operation_text(inner.operation))
-        if draft.chain_id is not None and inner.value:
+        if inner.value:
             asset = native_asset(draft.registries, draft.chain_id)
             draft.add("Value", amount_text(asset, inner.value))
         if inner.operation is Operation.DELEGATECALL:

@@ -215,7 +215,8 @@ def asset_key(asset: Asset) -> tuple[int, bytes, str, int, bool]:
     """A sort key for assets: by chain, native coin first, then by token address."""
     token = b"" if asset.token is None else asset.token.raw
     decimals = -1 if asset.decimals is None else asset.decimals
-    return (asset.chain_id, token, asset.symbol, decimals, asset.known)
+    chain = -1 if asset.chain_id is None else asset.chain_id
+    return (chain, token, asset.symbol, decimals, asset.known)
 
 
 def totals_of(payments: Iterable[Payment]) -> tuple[AssetTotal, ...]:

@@ -165,24 +165,21 @@ def time_text(timestamp: int) -> str:
     return f"{timestamp} ({moment:%Y-%m-%d %H:%M:%S} UTC)"
 
 
-def _token(draft: Draft, token: Address, path: str) -> Asset | None:
+def _token(draft: Draft, token: Address, path: str) -> Asset:
     draft.address("token", token, path=path)
-    if draft.chain_id is None:
-        return None
     asset = token_asset(draft.registries, draft.chain_id, token)
     if not asset.known:
+        where = "with no chain" if draft.chain_id is None else f"on chain {draft.chain_id}"
         draft.warn(
             WarningCode.UNKNOWN_TOKEN,
-            f"{token.checksummed()} is not a registered token on chain {draft.chain_id}",
+            f"{token.checksummed()} is not a registered token {where}",
             path,
             key=token,
         )
     return asset
 
 
-def _allowance(asset: Asset | None, amount: int, bits: int = 256) -> str:
-    if asset is None:
-        return f"{amount} base units"
+def _allowance(asset: Asset, amount: int, bits: int = 256) -> str:
     return allowance_text(asset, amount, bits)
 
 

@@ -76,15 +76,17 @@ class ReviewWarning:
     path: str = ""
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Asset:
     """What an amount is counted in: a chain's native coin (``token`` None) or an ERC-20 token.
 
     ``known`` is True when the registry names it; then ``decimals`` is the registry's. An
     unknown asset has ``decimals`` None and its amounts are shown in base units.
+    ``chain_id`` None: the signature names no chain (a SafeTx of a Safe before 1.3.0), so
+    the asset is whatever that address holds on the chain where the signature is used.
     """
 
-    chain_id: int
+    chain_id: int | None
     token: Address | None
     symbol: str
     decimals: int | None

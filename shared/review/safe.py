@@ -106,11 +106,8 @@ def add_safe_transaction(reviewer: CallReviewer, safe_tx: SafeTransaction) -> No
     else:
         draft.add("Safe nonce", str(safe_tx.nonce))
     draft.address("To", safe_tx.to, path=path)
-    if draft.chain_id is not None:
-        asset = native_asset(draft.registries, draft.chain_id)
-        draft.add("Value", amount_text(asset, safe_tx.value))
-    else:
-        draft.add("Value", f"{safe_tx.value} wei")
+    asset = native_asset(draft.registries, draft.chain_id)
+    draft.add("Value", amount_text(asset, safe_tx.value))
     draft.add("Operation", operation_text(safe_tx.operation))
     draft.add("safeTxGas", str(safe_tx.safe_tx_gas))
     draft.add("baseGas", str(safe_tx.base_gas))

@@ -247,8 +247,19 @@ def test_gas_refund_fields_are_flagged() -> None:
 
 def test_domain_without_chain_id_is_an_old_safe() -> None:
     review = review_document(safe_tx_document(CALL_ONLY, BATCH, 1, chain_id=None))
-    assert W.OLD_SAFE_VERSION in review.codes()
     assert review.chain_id is None
+    # No chain: no registry entry applies, so the MultiSendCallOnly and the tokens are unknown,
+    # but every payout is still listed, in base units.
+    assert review.codes() == {
+        W.OLD_SAFE_VERSION,
+        W.DELEGATECALL,
+        W.UNKNOWN_TOKEN,
+        W.UNKNOWN_CONTRACT,
+    }
+    assert [(p.destination, p.amount) for p in review.payments] == [
+        (to, amount) for _, to, amount in PAYOUTS
+    ]
+    assert {(p.asset.chain_id, p.asset.known) for p in review.payments} == {(None, False)}
 
 
 def test_safe_admin_change_inside_a_safe_tx() -> None:

@@ -58,6 +58,7 @@ class Runtime:
     sleep: Sleeper
     crash: CrashPoints
     nodes_by_chain: dict[int, Node] = field(default_factory=dict)
+    transports: list[HttpTransport] = field(default_factory=list)
 
     def node(self, chain: ChainConfig) -> Node:
         """The checked node of ``chain`` (connected at start-up)."""
@@ -66,9 +67,17 @@ class Runtime:
     def connect(self) -> None:
         """Reach every configured chain's node and check its chain id, before any work."""
         for chain in self.config.chains:
-            node = Node(HttpTransport(chain.rpc_url, sleep=self.sleep))
+            transport = HttpTransport(chain.rpc_url, sleep=self.sleep)
+            self.transports.append(transport)
+            node = Node(transport)
             node.check_chain(chain.chain_id)
             self.nodes_by_chain[chain.chain_id] = node
+
+    def close(self) -> None:
+        """Close the node connections and the database."""
+        for transport in self.transports:
+            transport.close()
+        self.store.close()
 
     def writer(self) -> TextPartsWriter:
         """Where sign requests go: UR text parts in the home's requests folder."""
@@ -227,6 +236,7 @@ def main(
     args = _parser().parse_args(argv)
     handler, needs_node = _COMMANDS[args.command]
     store: Store | None = None
+    runtime: Runtime | None = None
     try:
         home = resolve_home(args.home)
         home.check()
@@ -243,7 +253,9 @@ def main(
         print(f"{PROG}: {args.command}: {exc}", file=err)
         return _exit_status(exc)
     finally:
-        if store is not None:
+        if runtime is not None:
+            runtime.close()
+        elif store is not None:
             store.close()
     return EXIT_OK
 

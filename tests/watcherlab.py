@@ -1,0 +1,210 @@
+"""The watcher tests' lab: a watcher home on a real anvil, the CLI in-process, a test signer.
+
+The test signer signs with eth-account from anvil's dev mnemonic, an implementation
+independent of the watcher, over the payloads the watcher wrote into its request files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from anvil import CHAIN_ID, ROOT, Anvil
+from eth_abi import encode as abi_encode
+from eth_account import Account
+
+from shared.address import parse_address
+from shared.erc4527 import (
+    EthBatchSignature,
+    EthBatchSignRequest,
+    EthSignature,
+    EthSignRequest,
+    HDKey,
+    Keypath,
+)
+from shared.tx import decode_transaction
+from shared.ur import UR, UREncoder, format_ur
+from signer.keys.bip32 import DerivationPath, ExtendedPrivateKey, key_fingerprint
+from watcher.cli import main
+from watcher.parts import read_ur
+
+# OpenZeppelin Contracts 4.9.6 (npm @openzeppelin/contracts, pinned in interop/package.json):
+# build/contracts/ERC20PresetFixedSupply.json, constructor(name, symbol, initialSupply, owner).
+TOKEN_ARTIFACT = (
+    ROOT
+    / "interop/node_modules/@openzeppelin/contracts/build/contracts/ERC20PresetFixedSupply.json"
+)
+ACCOUNT_PATH = "m/44'/60'/0'"
+
+
+@dataclass(frozen=True)
+class TestKeys:
+    """anvil's dev mnemonic as BIP-32 keys: the account key to pair, address keys to sign."""
+
+    master: ExtendedPrivateKey
+    account: ExtendedPrivateKey
+
+    @property
+    def fingerprint(self) -> int:
+        return int.from_bytes(key_fingerprint(self.master.public().public_key), "big")
+
+    def hdkey(self) -> HDKey:
+        public = self.account.public()
+        return HDKey(
+            key=public.public_key,
+            chain_code=public.chain_code,
+            origin=Keypath.parse(ACCOUNT_PATH, source_fingerprint=self.fingerprint),
+            parent_fingerprint=int.from_bytes(public.parent_fingerprint, "big"),
+        )
+
+    def private_key(self, path: str) -> bytes:
+        return bytes(self.master.derive(DerivationPath.parse(path)).private_key)
+
+    def address(self, index: int) -> str:
+        return str(Account.from_key(self.private_key(f"{ACCOUNT_PATH}/0/{index}")).address)
+
+
+def sign_parts(
+    lines: list[str], keys: TestKeys, *, key_path: str | None = None, fragment: int = 200
+) -> list[str]:
+    """Answer a request file as a signer would: eth-signature(s) as UR parts."""
+    ur = read_ur(lines, frozenset({"eth-sign-request", "eth-batch-sign-request"}), source="req")
+    if ur.type == "eth-sign-request":
+        requests: tuple[EthSignRequest, ...] = (EthSignRequest.from_ur(ur),)
+    else:
+        requests = EthBatchSignRequest.from_ur(ur).requests
+    signatures = []
+    for request in requests:
+        tx = decode_transaction(request.sign_data, int(request.data_type))
+        path = key_path or str(request.derivation_path)
+        signed = Account.unsafe_sign_hash(tx.signing_hash(), keys.private_key(path))
+        signatures.append(
+            EthSignature(
+                signed.r.to_bytes(32, "big"),
+                signed.s.to_bytes(32, "big"),
+                signed.v - 27,
+                request.request_id,
+            )
+        )
+    if len(signatures) == 1:
+        answer: UR = signatures[0].to_ur()
+    else:
+        answer = EthBatchSignature(tuple(signatures)).to_ur()
+    return ur_lines(answer, fragment)
+
+
+def ur_lines(ur: UR, fragment: int = 200) -> list[str]:
+    """All pure fragments of ``ur`` (or its single-part string)."""
+    encoder = UREncoder(ur, fragment)
+    if encoder.is_single_part:
+        return [format_ur(ur)]
+    return encoder.parts(encoder.seq_len)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class Lab:
+    """A watcher home wired to the session's anvil, with the CLI run in-process."""
+
+    def __init__(self, home: Path, node: Anvil, keys: TestKeys) -> None:
+        self.home = home
+        self.node = node
+        self.keys = keys
+        self.sleeps: list[float] = []
+        home.mkdir(parents=True, exist_ok=True)
+
+    def configure(
+        self,
+        *,
+        confirmations: int = 1,
+        tokens: tuple[tuple[str, str], ...] = (),
+        rpc: str | None = None,
+        extra: str = "",
+        max_batch: int = 100,
+    ) -> None:
+        lines = [
+            "[chains.anvil]",
+            f"chain_id = {CHAIN_ID}",
+            f'rpc = "{rpc or self.node.url}"',
+            f"confirmations = {confirmations}",
+            "",
+            "[requests]",
+            f"max_batch = {max_batch}",
+            "",
+        ]
+        for address, symbol in tokens:
+            lines += [
+                "[[tokens]]",
+                'chain = "anvil"',
+                f'address = "{address}"',
+                f'symbol = "{symbol}"',
+                "",
+            ]
+        (self.home / "watcher.toml").write_text("\n".join(lines) + extra)
+
+    def cli(self, *args: str) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--home", str(self.home), *args], sleep=self.sleeps.append, out=out, err=err)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def ok(self, *args: str) -> Result:
+        result = self.cli(*args)
+        assert result.code == 0, result.err
+        return result
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.home.parent / name
+        path.write_text(text)
+        return path
+
+    def pair(self, count: int = 3) -> None:
+        path = self.write("pair.txt", format_ur(self.keys.hdkey().to_ur()) + "\n")
+        self.ok("pair", str(path), "--count", str(count))
+
+    def request_files(self) -> list[Path]:
+        return sorted((self.home / "requests").glob("batch-*.txt"))
+
+    def sign(self, request: Path, name: str | None = None, **kwargs: Any) -> Path:
+        lines = sign_parts(request.read_text().splitlines(), self.keys, **kwargs)
+        return self.write(name or f"response-{request.stem}.txt", "\n".join(lines) + "\n")
+
+    def dump(self) -> str:
+        db = sqlite3.connect(self.home / "watcher.db")
+        try:
+            return "\n".join(db.iterdump())
+        finally:
+            db.close()
+
+    def statuses(self) -> dict[str, str]:
+        db = sqlite3.connect(self.home / "watcher.db")
+        try:
+            return dict(db.execute("SELECT id, status FROM withdrawals").fetchall())
+        finally:
+            db.close()
+
+    def deploy_token(self, owner: str, supply: int, symbol: str = "TKN") -> str:
+        artifact = json.loads(TOKEN_ARTIFACT.read_text())
+        args = abi_encode(
+            ["string", "string", "uint256", "address"], ["Test Token", symbol, supply, owner]
+        )
+        sender = self.keys.address(9)
+        tx_hash = self.node.rpc(
+            "eth_sendTransaction",
+            {"from": sender, "data": artifact["bytecode"] + args.hex(), "gas": hex(3_000_000)},
+        )
+        self.node.mine()
+        receipt = self.node.rpc("eth_getTransactionReceipt", tx_hash)
+        return parse_address(receipt["contractAddress"], field="contractAddress").checksummed()
+
+    def token_balance(self, token: str, owner: str) -> int:
+        data = "0x70a08231" + "00" * 12 + owner[2:].lower()
+        return int(self.node.rpc("eth_call", {"to": token, "data": data}, "latest"), 16)

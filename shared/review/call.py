@@ -184,6 +184,7 @@ class CallReviewer:
         if call.kind not in (CallKind.TOKEN_TRANSFER, CallKind.TOKEN_APPROVAL):
             self._check_contract(target, here)
             return None
+        draft.check_lookalike(target, here)
         asset = token_asset(draft.registries, draft.chain_id, target)
         if not asset.known:
             where = "with no chain" if draft.chain_id is None else f"on chain {draft.chain_id}"

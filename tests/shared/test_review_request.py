@@ -254,3 +254,16 @@ def test_equal_inputs_give_equal_reviews(req: EthSignRequest) -> None:
 def test_random_sign_data_raises_only_decode_error(data: bytes, data_type: DataType) -> None:
     with contextlib.suppress(DecodeError):
         review_request(request(data, data_type), REGISTRIES)
+
+
+@given(mutated_requests(), st.data())
+def test_mutated_request_cbor_decodes_and_reviews_or_raises_decode_error(
+    req: EthSignRequest, data: st.DataObject
+) -> None:
+    cbor = bytearray(req.to_cbor())
+    position = data.draw(st.integers(min_value=0, max_value=len(cbor) - 1))
+    cbor[position] = data.draw(st.integers(min_value=0, max_value=255))
+    try:
+        review_request(EthSignRequest.from_cbor(bytes(cbor)), REGISTRIES)
+    except DecodeError:
+        return

@@ -15,6 +15,7 @@ from eth_account.typed_transactions.typed_transaction import TypedTransaction
 
 from shared.erc4527 import DataType, EthSignRequest, Keypath, PathComponent, RequestId
 from signer.airgap import InterfaceKind, InterfaceState
+from signer.home import SignerHome
 from signer.keys.bip32 import HARDENED, DerivationPath
 from signer.keys.bip39 import SecretMnemonic
 from signer.keys.kdf import MIN_PARAMS
@@ -134,3 +135,67 @@ def tx_request(
     """The eth-sign-request for an eth-account transaction dict (data type 1 or 4)."""
     data_type = DataType.TYPED_TRANSACTION if "type" in tx else DataType.TRANSACTION
     return request(unsigned_payload(tx), data_type, path, chain_id=tx["chainId"], **kwargs)
+
+
+# A policy for the tests: chain 1 and chain 137, account 0, the anvil-9 destination for the
+# native coin, limits, and one personal_sign prefix.
+POLICY = """\
+[policy]
+name = "tests"
+version = 1
+
+[[chain]]
+id = 1
+label = "Ethereum"
+max_fee_per_gas_gwei = "150"
+max_total_fee_native = "0.05"
+
+[[chain]]
+id = 137
+label = "Polygon"
+max_fee_per_gas_gwei = "500"
+max_total_fee_native = "1"
+
+[[account]]
+path = "m/44'/60'/0'/0/0"
+label = "cold"
+
+[[destination]]
+chain = 1
+address = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+assets = ["native"]
+label = "Hot wallet"
+
+[[destination]]
+chain = 137
+address = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+assets = ["native"]
+label = "Hot wallet"
+
+[[limit]]
+chain = 1
+asset = "native"
+per_tx = "10"
+per_24h = "12"
+
+[[limit]]
+chain = 137
+asset = "native"
+per_tx = "1000"
+per_24h = "5000"
+
+[[personal_message]]
+prefix = "Sign in to coldsign.example"
+label = "test login"
+"""
+
+
+def make_home(
+    root: Path, policy: str = POLICY, accounts: tuple[DerivationPath, ...] = STANDARD
+) -> SignerHome:
+    """A signer home at ``root`` with the anvil vault and ``policy``."""
+    home = SignerHome.resolve(root)
+    home.create()
+    make_vault(home.vault_path, accounts)
+    home.write_policy(policy.encode("utf-8"))
+    return home

@@ -1,0 +1,454 @@
+"""signer.core: the pipeline's decisions, the ledger and limits wiring, and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from signerkit import (
+    OFFLINE,
+    ONLINE,
+    PASSPHRASE,
+    STANDARD,
+    FakeProbe,
+    eip1559,
+    eth_key,
+    make_home,
+    request,
+    tx_request,
+)
+
+from shared.address import Address
+from shared.erc4527 import (
+    DataType,
+    EthBatchSignature,
+    EthBatchSignRequest,
+    EthSignature,
+    EthSignRequest,
+)
+from shared.tx import decode_transaction
+from shared.ur import UR, UREncoder
+from signer.audit import AuditEntry, AuditLog
+from signer.core import Outcome, PreparedRequest, SignerCore, SigningResult, vault_header
+from signer.errors import AirGapError, AuditTamperedError, WrongPassphraseError
+from signer.home import SignerHome
+from signer.intake import decode_parts, decode_request
+from signer.keys.paths import Scheme, scheme_path
+from signer.keys.session import KeySession
+from signer.keys.vault import Vault
+from signer.ledger import Outcome as LedgerOutcome
+from signer.ledger import payload_digest
+from signer.policy.verdict import Decision
+
+ETHER = 10**18
+LOGIN = "Sign in to coldsign.example"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> SignerHome:
+    return make_home(tmp_path / "home")
+
+
+class Unlocker:
+    """Unlocks the home's vault when called, and remembers the sessions it opened."""
+
+    def __init__(self, home: SignerHome, passphrase: str = PASSPHRASE) -> None:
+        self.vault = Vault(home.vault_path)
+        self.passphrase = passphrase
+        self.sessions: list[KeySession] = []
+
+    def __call__(self) -> KeySession:
+        session = self.vault.unlock(self.passphrase)
+        self.sessions.append(session)
+        return session
+
+
+def _ur(requests: list[EthSignRequest], batch: bool) -> UR:
+    if batch:
+        return EthBatchSignRequest(tuple(requests)).to_ur()
+    return requests[0].to_ur()
+
+
+def prepare(home: SignerHome, core: SignerCore, ur: UR) -> PreparedRequest:
+    return core.prepare(
+        decode_request(ur),
+        policy=core.load_policy(),
+        registries=home.registries(),
+        header=vault_header(home),
+    )
+
+
+def run(
+    home: SignerHome,
+    requests: list[EthSignRequest],
+    *,
+    batch: bool = False,
+    acks: Mapping[int, str] | None = None,
+    unlock: Unlocker | None = None,
+) -> tuple[PreparedRequest, SigningResult]:
+    with SignerCore.open(home, probe=OFFLINE) as core:
+        prepared = prepare(home, core, _ur(requests, batch))
+        result = core.sign(prepared, unlock=unlock or Unlocker(home), acknowledgements=acks)
+    return prepared, result
+
+
+def entries(home: SignerHome) -> list[AuditEntry]:
+    with AuditLog.open(home.audit_path) as audit:
+        return list(audit.entries())
+
+
+def decisions(home: SignerHome) -> list[Mapping[str, Any]]:
+    return [entry.fields for entry in entries(home) if entry.kind == "decision"]
+
+
+def _raw(requested: EthSignRequest, signature: EthSignature) -> bytes:
+    tx = decode_transaction(requested.sign_data, int(requested.data_type))
+    r, s = int.from_bytes(signature.r, "big"), int.from_bytes(signature.s, "big")
+    return tx.signed_payload(signature.v, r, s)
+
+
+# --- signing and the response ----------------------------------------------------------------
+
+
+def test_allowed_transfer_is_signed_and_answered(home: SignerHome) -> None:
+    tx = eip1559(0, value=ETHER)
+    asked = tx_request(tx)
+    _, result = run(home, [asked])
+    assert [item.outcome for item in result.items] == [Outcome.SIGNED]
+    assert result.response is not None and result.response.type == "eth-signature"
+    response = EthSignature.from_ur(result.response)
+    assert response.request_id == asked.request_id
+    assert response.audit_head == result.audit_head
+    expected = eth_key(STANDARD[0]).sign_transaction(tx)
+    assert _raw(asked, response) == bytes(expected.raw_transaction)
+    with AuditLog.open(home.audit_path) as audit:
+        assert audit.head() == (result.audit_head.seq, result.audit_head.head_hash)
+
+
+def test_signed_decision_is_audited_with_every_digest(home: SignerHome) -> None:
+    asked = tx_request(eip1559(0))
+    prepared, result = run(home, [asked])
+    (entry,) = decisions(home)
+    signature = EthSignature.from_ur(result.response) if result.response else None
+    assert signature is not None
+    assert entry["decision"] == "signed"
+    assert entry["request"]["digest"] == hashlib.sha256(prepared.decoded.ur.cbor).hexdigest()
+    assert entry["request"]["item_digest"] == hashlib.sha256(asked.to_cbor()).hexdigest()
+    assert entry["request"]["id"] == str(asked.request_id)
+    review = prepared.items[0].review
+    assert review is not None
+    assert entry["review"]["signing_hash"] == review.signing_hash.hex()
+    assert len(entry["review"]["digest"]) == 64
+    assert entry["verdict"]["decision"] == "sign"
+    assert {hit["rule"] for hit in entry["verdict"]["allowed_by"]} >= {
+        "account[0]",
+        "destination[0]",
+    }
+    assert entry["signature_digest"] == hashlib.sha256(signature.signature).hexdigest()
+    assert entry["policy_hash"] == hashlib.sha256(home.read_policy()).hexdigest()
+    assert entry["ledger"] == {"outcome": "new", "replaces": None}
+    kinds = [entry.kind for entry in entries(home)]
+    assert kinds == ["log-created", "unlock", "decision", "lock"]
+
+
+def test_refused_decision_is_audited_and_nothing_unlocks(home: SignerHome) -> None:
+    stranger = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    unlock = Unlocker(home)
+    _, result = run(home, [tx_request(eip1559(0, to=stranger))], unlock=unlock)
+    assert result.response is None and result.refused == 1
+    assert unlock.sessions == []
+    (entry,) = decisions(home)
+    assert entry["decision"] == "refused"
+    assert entry["signature_digest"] is None
+    assert entry["verdict"]["decision"] == "refuse"
+    assert [hit["code"] for hit in entry["verdict"]["refusals"]] == ["destination-not-allowed"]
+    assert entry["reasons"] and "not an allowed destination" in entry["reasons"][0]
+    assert "unlock" not in [e.kind for e in entries(home)]
+
+
+def test_session_is_locked_after_the_batch(home: SignerHome) -> None:
+    unlock = Unlocker(home)
+    run(home, [tx_request(eip1559(0)), tx_request(eip1559(1))], batch=True, unlock=unlock)
+    assert len(unlock.sessions) == 1
+    assert unlock.sessions[0].is_locked()
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+def test_batch_signs_the_approved_items_and_refuses_the_rest(home: SignerHome) -> None:
+    stranger = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    asked = [
+        tx_request(eip1559(0)),
+        tx_request(eip1559(1, to=stranger)),
+        tx_request(eip1559(2)),
+        request(b"\x04\xc0", DataType.TYPED_TRANSACTION, chain_id=1),
+    ]
+    prepared, result = run(home, asked, batch=True)
+    assert [item.outcome for item in result.items] == [
+        Outcome.SIGNED,
+        Outcome.REFUSED,
+        Outcome.SIGNED,
+        Outcome.REFUSED,
+    ]
+    assert prepared.items[3].review is None
+    assert "EIP-7702" in result.items[3].reasons[0]
+    assert result.response is not None and result.response.type == "eth-batch-signature"
+    batch = EthBatchSignature.from_ur(result.response)
+    assert batch.audit_head == result.audit_head
+    assert [s.request_id for s in batch.signatures] == [asked[0].request_id, asked[2].request_id]
+    for requested, signature in zip((asked[0], asked[2]), batch.signatures, strict=True):
+        assert (
+            Account.recover_transaction(_raw(requested, signature)) == eth_key(STANDARD[0]).address
+        )
+    audited = decisions(home)
+    assert [entry["decision"] for entry in audited] == ["signed", "refused", "signed", "refused"]
+    assert [entry["request"]["item"] for entry in audited] == [1, 2, 3, 4]
+    assert audited[3]["undecodable"] is not None
+    assert audited[3]["verdict"]["refusals"][0]["code"] == "transaction-type"
+
+
+def test_batch_counts_earlier_items_toward_the_window(home: SignerHome) -> None:
+    # per_24h is 12 ETH: 8 + 8 crosses it, so the second is refused and the third (3) fits.
+    asked = [
+        tx_request(eip1559(0, value=8 * ETHER)),
+        tx_request(eip1559(1, value=8 * ETHER)),
+        tx_request(eip1559(2, value=3 * ETHER)),
+    ]
+    _, result = run(home, asked, batch=True)
+    assert [item.outcome for item in result.items] == [
+        Outcome.SIGNED,
+        Outcome.REFUSED,
+        Outcome.SIGNED,
+    ]
+    assert decisions(home)[1]["verdict"]["refusals"][0]["code"] == "window-limit"
+
+
+def test_spends_are_recorded_for_the_next_request(home: SignerHome) -> None:
+    run(home, [tx_request(eip1559(0, value=8 * ETHER))])
+    _, result = run(home, [tx_request(eip1559(1, value=8 * ETHER))])
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert decisions(home)[1]["verdict"]["refusals"][0]["code"] == "window-limit"
+
+
+# --- the nonce ledger ------------------------------------------------------------------------
+
+
+def test_equivocation_is_refused_and_audited(home: SignerHome) -> None:
+    run(home, [tx_request(eip1559(4, value=1))])
+    _, result = run(home, [tx_request(eip1559(4, value=2))])
+    (item,) = result.items
+    assert item.outcome is Outcome.REFUSED and result.response is None
+    assert "nonce ledger" in item.reasons[0] and "different payload" in item.reasons[0]
+    audited = decisions(home)
+    assert audited[1]["decision"] == "refused"
+    assert audited[1]["verdict"]["decision"] == "sign"
+    assert "nonce ledger" in audited[1]["reasons"][0]
+
+
+def test_same_request_again_is_an_identical_resign(home: SignerHome) -> None:
+    asked = tx_request(eip1559(5))
+    _, first = run(home, [asked])
+    _, second = run(home, [asked])
+    assert second.items[0].ledger is not None
+    assert second.items[0].ledger.outcome is LedgerOutcome.IDENTICAL
+    assert first.response is not None and second.response is not None
+    one, two = EthSignature.from_ur(first.response), EthSignature.from_ur(second.response)
+    assert (one.r, one.s, one.v) == (two.r, two.s, two.v)
+    assert two.audit_head is not None and one.audit_head is not None
+    assert two.audit_head.seq > one.audit_head.seq
+
+
+def test_fee_bump_is_signed_and_marked_as_replacement(home: SignerHome) -> None:
+    original = tx_request(eip1559(6))
+    run(home, [original])
+    bumped_tx = eip1559(6, maxFeePerGas=45 * 10**9, maxPriorityFeePerGas=2 * 10**9)
+    _, result = run(home, [tx_request(bumped_tx)])
+    (item,) = result.items
+    assert item.outcome is Outcome.SIGNED
+    assert item.ledger is not None and item.ledger.outcome is LedgerOutcome.REPLACEMENT
+    assert item.ledger.replaces == payload_digest(original.sign_data)
+    entry = decisions(home)[1]
+    assert entry["ledger"] == {
+        "outcome": "replacement",
+        "replaces": payload_digest(original.sign_data).hex(),
+    }
+
+
+def test_fee_decrease_is_equivocation(home: SignerHome) -> None:
+    run(home, [tx_request(eip1559(7))])
+    _, result = run(home, [tx_request(eip1559(7, maxFeePerGas=20 * 10**9))])
+    assert result.items[0].outcome is Outcome.REFUSED
+
+
+def test_request_id_reused_for_another_payload_is_refused(home: SignerHome) -> None:
+    rid = uuid.uuid4().bytes
+    run(home, [tx_request(eip1559(8), request_id=rid)])
+    _, result = run(home, [tx_request(eip1559(9), request_id=rid)])
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert "already used" in result.items[0].reasons[0]
+
+
+def test_each_batch_item_records_its_own_request_id(home: SignerHome) -> None:
+    first, second = tx_request(eip1559(10)), tx_request(eip1559(11))
+    run(home, [first, second], batch=True)
+    # Each id is bound to its own payload: reusing the second's id for the first's payload
+    # is a replay, which it could not be if only the batch had been recorded.
+    assert second.request_id is not None
+    reused = tx_request(eip1559(10), request_id=second.request_id.raw)
+    _, result = run(home, [reused])
+    assert result.items[0].outcome is Outcome.REFUSED
+
+
+# --- the request's key -----------------------------------------------------------------------
+
+
+def test_address_of_another_key_is_refused_and_audited(home: SignerHome) -> None:
+    other = Address(bytes.fromhex(eth_key(STANDARD[1]).address[2:]))
+    unlock = Unlocker(home)
+    prepared, result = run(home, [tx_request(eip1559(0), address=other)], unlock=unlock)
+    assert prepared.items[0].key_refusal is not None
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert "names address" in result.items[0].reasons[0]
+    assert unlock.sessions == []
+    assert decisions(home)[0]["account"] is None
+
+
+def test_path_not_enrolled_is_refused(home: SignerHome) -> None:
+    _, result = run(home, [tx_request(eip1559(0), scheme_path(Scheme.STANDARD, 7))])
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert decisions(home)[0]["verdict"]["decision"] == "refuse"
+
+
+def test_enrolled_path_the_policy_does_not_name_is_refused(home: SignerHome) -> None:
+    _, result = run(home, [tx_request(eip1559(0), STANDARD[1])])
+    assert result.items[0].outcome is Outcome.REFUSED
+    codes = [hit["code"] for hit in decisions(home)[0]["verdict"]["refusals"]]
+    assert "account-not-allowed" in codes
+
+
+# --- confirmations ---------------------------------------------------------------------------
+
+
+def _login() -> EthSignRequest:
+    # A zero-width space: the review warns non-printable-text (WARNING), so a person confirms.
+    return request(f"{LOGIN}\u200b nonce 41".encode(), DataType.PERSONAL_MESSAGE)
+
+
+def test_needs_confirmation_is_refused_without_an_acknowledgement(home: SignerHome) -> None:
+    prepared, result = run(home, [_login()])
+    assert prepared.items[0].verdict.decision is Decision.NEEDS_CONFIRMATION
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert "not acknowledged" in result.items[0].reasons[0]
+    entry = decisions(home)[0]
+    assert entry["verdict"]["decision"] == "needs-confirmation"
+    assert entry["acknowledged"] is False
+
+
+def test_needs_confirmation_is_signed_with_the_right_acknowledgement(home: SignerHome) -> None:
+    with SignerCore.open(home, probe=OFFLINE) as core:
+        prepared = prepare(home, core, _login().to_ur())
+        confirmation = prepared.items[0].verdict.confirmation
+        assert confirmation is not None
+        result = core.sign(
+            prepared, unlock=Unlocker(home), acknowledgements={1: confirmation.expected}
+        )
+    assert result.items[0].outcome is Outcome.SIGNED
+    assert result.response is not None
+    signature = EthSignature.from_ur(result.response)
+    message = encode_defunct(primitive=f"{LOGIN}\u200b nonce 41".encode())
+    assert Account.recover_message(message, signature=signature.signature) == (
+        eth_key(STANDARD[0]).address
+    )
+    assert decisions(home)[0]["acknowledged"] is True
+
+
+def test_needs_confirmation_with_a_wrong_acknowledgement_is_refused(home: SignerHome) -> None:
+    _, result = run(home, [_login()], acks={1: "nope"})
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert "does not match" in result.items[0].reasons[0]
+
+
+def test_hash_sized_message_is_refused(home: SignerHome) -> None:
+    _, result = run(home, [request(bytes(32), DataType.PERSONAL_MESSAGE)])
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert decisions(home)[0]["verdict"]["refusals"][0]["code"] == "message-is-hash"
+
+
+# --- start-up: air gap, audit log, passphrase ------------------------------------------------
+
+
+def test_air_gap_refusal_is_audited(home: SignerHome) -> None:
+    with pytest.raises(AirGapError, match="eth0"):
+        SignerCore.open(home, probe=ONLINE)
+    last = entries(home)[-1]
+    assert last.kind == "network-detected"
+    assert "eth0" in str(last.fields["detail"])
+
+
+def test_radio_refuses_too(home: SignerHome) -> None:
+    with pytest.raises(AirGapError, match="bluetooth hci0"):
+        SignerCore.open(home, probe=FakeProbe(radios=["bluetooth hci0"]))
+
+
+def test_allow_online_is_audited(home: SignerHome) -> None:
+    with SignerCore.open(home, probe=ONLINE, allow_online=True) as core:
+        assert core.status.online_override
+        prepared = prepare(home, core, tx_request(eip1559(0)).to_ur())
+        result = core.sign(prepared, unlock=Unlocker(home))
+    assert result.items[0].outcome is Outcome.SIGNED
+    override = [entry for entry in entries(home) if entry.kind == "allow-online"]
+    assert len(override) == 1
+    assert override[0].fields["findings"] == ("eth0 (ethernet, up)",)
+
+
+def test_wrong_passphrase_decides_nothing(home: SignerHome) -> None:
+    with SignerCore.open(home, probe=OFFLINE) as core:
+        prepared = prepare(home, core, tx_request(eip1559(0)).to_ur())
+        with pytest.raises(WrongPassphraseError):
+            core.sign(prepared, unlock=Unlocker(home, "not the passphrase"))
+    kinds = [entry.kind for entry in entries(home)]
+    assert "decision" not in kinds
+    failed = [entry for entry in entries(home) if entry.kind == "unlock"]
+    assert failed[0].fields["result"] == "failed"
+    assert failed[0].fields["error"] == "WrongPassphraseError"
+
+
+def test_tampered_audit_log_stops_the_signer(home: SignerHome) -> None:
+    run(home, [tx_request(eip1559(0))])
+    data = home.audit_path.read_bytes()
+    home.audit_path.write_bytes(data.replace(b'"decision":"signed"', b'"decision":"refused"'))
+    with pytest.raises(AuditTamperedError):
+        SignerCore.open(home, probe=OFFLINE)
+
+
+def test_torn_audit_tail_needs_recovery(home: SignerHome) -> None:
+    run(home, [tx_request(eip1559(0))])
+    with home.audit_path.open("ab") as stream:
+        stream.write(b'{"body":{"fields":{"deci')
+    with pytest.raises(AuditTamperedError):
+        SignerCore.open(home, probe=OFFLINE)
+    with AuditLog.open(home.audit_path) as audit:
+        audit.recover_torn_tail()
+    _, result = run(home, [tx_request(eip1559(1))])
+    assert result.items[0].outcome is Outcome.SIGNED
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+def test_parts_in_any_order_and_case() -> None:
+    asked = [tx_request(eip1559(index)) for index in range(8)]
+    ur = EthBatchSignRequest(tuple(asked)).to_ur()
+    encoder = UREncoder(ur, 60)
+    parts = encoder.parts(encoder.seq_len + 3)
+    shuffled = [part.upper() for part in reversed(parts)]
+    decoded = decode_parts(["", *shuffled, ""])
+    assert decoded.batch and decoded.requests == tuple(asked)
+    assert decoded.digest == hashlib.sha256(ur.cbor).digest()

@@ -2,7 +2,7 @@
 
 from signer.policy.attestation import attestation_message, attested_by, recover_attester
 from signer.policy.evaluate import evaluate, evaluate_batch, refuse_undecodable
-from signer.policy.judge import Context
+from signer.policy.judge import Context, derivation_path
 from signer.policy.limits import LimitStore
 from signer.policy.model import AssetKey, Policy
 from signer.policy.parse import load_policy, parse_policy, parse_policy_bytes
@@ -31,6 +31,7 @@ __all__ = [
     "Verdict",
     "attestation_message",
     "attested_by",
+    "derivation_path",
     "evaluate",
     "evaluate_batch",
     "load_policy",

@@ -339,6 +339,8 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
     decimals: dict[AssetKey, int] = {}
     symbols: dict[AssetKey, str] = {}
     for shown in review.payments:
+        if shown.asset.chain_id is None:
+            continue
         key = AssetKey(shown.asset.chain_id, shown.asset.token)
         symbols[key] = shown.asset.symbol
         if shown.asset.known and shown.asset.decimals is not None:
@@ -422,15 +424,13 @@ def _cross_check(judge: Judge, review: Review) -> None:
 
     Both read the same decoded call tree, so they agree unless one of them is wrong; the
     person must never approve amounts the policy did not check. Compared only when the walk
-    refused nothing (a refused call is not walked into) and the review knows its chain.
+    refused nothing (a refused call is not walked into), and on (destination, token, amount):
+    a review of a chain-less Safe domain does not know the chain the policy judged it on.
     """
-    if judge.refusals or review.chain_id is None:
+    if judge.refusals:
         return
-    shown = Counter(
-        (p.destination, AssetKey(p.asset.chain_id, p.asset.token), p.amount)
-        for p in review.payments
-    )
-    checked = Counter((p.destination, p.asset, p.amount) for p in judge.payments)
+    shown = Counter((p.destination, p.asset.token, p.amount) for p in review.payments)
+    checked = Counter((p.destination, p.asset.token, p.amount) for p in judge.payments)
     if shown != checked:
         judge.refuse(
             RefusalCode.UNDECODABLE,

@@ -12,12 +12,23 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from shared.address import Address
+from shared.erc4527 import Keypath
 from shared.review import WarningCode
-from signer.keys.bip32 import DerivationPath
+from signer.keys.bip32 import HARDENED, DerivationPath
 from signer.policy.model import AssetKey, Policy, RuleRef
 from signer.policy.verdict import RefusalCode, RuleHit
 
 ZERO_ADDRESS = Address(bytes(20))
+
+
+def derivation_path(keypath: Keypath) -> DerivationPath | None:
+    """The request's ``crypto-keypath`` as a :class:`DerivationPath`; None with a wildcard."""
+    indices = []
+    for component in keypath.components:
+        if component.index is None:
+            return None
+        indices.append(component.index + (HARDENED if component.hardened else 0))
+    return DerivationPath(tuple(indices))
 
 
 @dataclass(frozen=True, slots=True)

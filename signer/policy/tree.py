@@ -90,7 +90,6 @@ class TreeWalk:
                 path="",
             )
             return
-        self.judge.look_at("contract" if call.calldata() else "destination", to)
         self.visit(call, _Site(to, value, "", Operation.CALL, None))
 
     def safe_transaction(self, safe: SafeRule, safe_tx: SafeTransaction) -> None:

@@ -100,6 +100,11 @@ public_key = "0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f817
 label = "ops"
 """
 
+HOT_TEXT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+USDC_TEXT = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+DEST = '\n[[destination]]\nchain = 1\naddress = "' + HOT_TEXT + '"\n'
+ACCOUNT = "\n[[account]]\npath = \"m/44'/60'/0'/0/0\"\n"
+
 # A minimal valid policy the mistakes below are made in; "#!" marks the line to be named.
 BASE = """\
 [policy]
@@ -220,20 +225,18 @@ BAD: list[tuple[str, str, str]] = [
     ("path-not-text", BASE + "\n[[account]]\npath = 44 #!\n", "derivation path string"),
     (
         "duplicate-account",
-        BASE + "\n[[account]]\npath = \"m/44'/60'/0'/0/0\"\n[[account]] #!\npath = \"m/44'/60'/0'/0/0\"\n",
+        BASE + ACCOUNT + "\n[[account]] #!\npath = \"m/44'/60'/0'/0/0\"\n",
         "duplicate entry: the same as account[0]",
     ),
     (
         "address-lowercase",
-        BASE
-        + '\n[[destination]]\nchain = 1\naddress = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed" #!\n'
+        BASE + '\n[[destination]]\nchain = 1\naddress = "' + HOT_TEXT.lower() + '" #!\n'
         'assets = ["native"]\nlabel = "x"\n',
         "checksummed form: 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
     ),
     (
         "address-bad-checksum",
-        BASE
-        + '\n[[destination]]\nchain = 1\naddress = "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed" #!\n'
+        BASE + '\n[[destination]]\nchain = 1\naddress = "0x5AAe' + HOT_TEXT[6:] + '" #!\n'
         'assets = ["native"]\nlabel = "x"\n',
         "wrong EIP-55 checksum",
     ),
@@ -251,32 +254,40 @@ BAD: list[tuple[str, str, str]] = [
     ),
     (
         "asset-element-lowercase",
-        BASE + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
-        'assets = [\n  "native",\n  "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", #!\n]\nlabel = "x"\n',
+        BASE
+        + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
+        + 'assets = [\n  "native",\n  "'
+        + USDC_TEXT.lower()
+        + '", #!\n]\nlabel = "x"\n',
         "checksummed form",
     ),
     (
         "asset-unknown-word",
-        BASE + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
+        BASE
+        + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
         'assets = ["ETH"] #!\nlabel = "x"\n',
         '"native" or a token contract address',
     ),
     (
         "asset-listed-twice",
-        BASE + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
+        BASE
+        + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
         'assets = [\n  "native",\n  "native", #!\n]\nlabel = "x"\n',
         "listed twice",
     ),
     (
         "assets-empty",
-        BASE + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
+        BASE
+        + '\n[[destination]]\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
         'assets = [] #!\nlabel = "x"\n',
         "must not be empty",
     ),
     (
         "destination-without-label",
-        BASE + '\n[[destination]] #!\nchain = 1\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
-        'assets = ["native"]\n',
+        BASE
+        + '\n[[destination]] #!\nchain = 1\naddress = "'
+        + HOT_TEXT
+        + '"\nassets = ["native"]\n',
         "missing required key 'label'",
     ),
     (
@@ -290,8 +301,10 @@ BAD: list[tuple[str, str, str]] = [
     ),
     (
         "chain-not-listed",
-        BASE + '\n[[destination]]\nchain = 5 #!\naddress = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"\n'
-        'assets = ["native"]\nlabel = "x"\n',
+        BASE
+        + '\n[[destination]]\nchain = 5 #!\naddress = "'
+        + HOT_TEXT
+        + '"\nassets = ["native"]\nlabel = "x"\n',
         "chain 5 is not listed",
     ),
     (
@@ -355,7 +368,8 @@ BAD: list[tuple[str, str, str]] = [
     ),
     (
         "approval-max-without-decimals",
-        BASE + '\n[[approval]] #!\nchain = 1\ntoken = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"\n'
+        BASE
+        + '\n[[approval]] #!\nchain = 1\ntoken = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"\n'
         'spender = "0x000000000022D473030F116dDEE9F6B43aC78BA3"\nmax_amount = "1"\n',
         "needs the token's decimals",
     ),
@@ -373,7 +387,7 @@ BAD: list[tuple[str, str, str]] = [
     ),
     (
         "typed-data-bad-type-name",
-        BASE + '\n[[typed_data]]\nchain = 1\n'
+        BASE + "\n[[typed_data]]\nchain = 1\n"
         'verifying_contract = "0x00000000000000ADc04C56Bf30aC9d3c0aAF14dC"\n'
         'primary_type = "Order Components" #!\n',
         "EIP-712 struct name",
@@ -410,8 +424,12 @@ BAD: list[tuple[str, str, str]] = [
     ),
     (
         "operator-key-and-address",
-        BASE + "\n[[operator]] #!\npublic_key = \"" + G_COMPRESSED + '"\naddress = "'
-        + KEY_ONE_ADDRESS + '"\n',
+        BASE
+        + '\n[[operator]] #!\npublic_key = "'
+        + G_COMPRESSED
+        + '"\naddress = "'
+        + KEY_ONE_ADDRESS
+        + '"\n',
         "exactly one of public_key or address",
     ),
     (
@@ -436,7 +454,7 @@ BAD: list[tuple[str, str, str]] = [
     ),
     (
         "table-as-value",
-        BASE + 'account = "m/44\'/60\'/0\'/0/0" #!\n',
+        BASE + "account = \"m/44'/60'/0'/0/0\" #!\n",
         "unknown key",
     ),
     (

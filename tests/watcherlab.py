@@ -9,10 +9,13 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 from anvil import CHAIN_ID, ROOT, Anvil
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -208,3 +211,52 @@ class Lab:
     def token_balance(self, token: str, owner: str) -> int:
         data = "0x70a08231" + "00" * 12 + owner[2:].lower()
         return int(self.node.rpc("eth_call", {"to": token, "data": data}, "latest"), 16)
+
+
+class RewritingProxy:
+    """A loopback JSON-RPC proxy to anvil that answers chosen methods with given raw bodies.
+
+    ``overrides`` maps a method name to the exact bytes to answer with (``{id}`` is replaced
+    by the request's id), so tests can serve malformed replies from a real HTTP server.
+    """
+
+    def __init__(self, upstream: str, overrides: dict[str, str]) -> None:
+        self.upstream = upstream
+        self.overrides = overrides
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = json.loads(body)
+                template = proxy.overrides.get(request["method"])
+                if template is None:
+                    reply = httpx.post(
+                        proxy.upstream,
+                        content=body,
+                        headers={"Content-Type": "application/json"},
+                        timeout=30,
+                    ).content
+                else:
+                    reply = template.replace("{id}", json.dumps(request["id"])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RewritingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()

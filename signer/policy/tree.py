@@ -319,6 +319,7 @@ class TreeWalk:
         if pinned is not None and isinstance(call, KnownCall) and call.name == "multiSend":
             judge.allow(pinned.ref, f"delegatecall to {pinned.label or 'MultiSendCallOnly'}")
             judge.cover(WarningCode.DELEGATECALL, site.path)
+            judge.cover(WarningCode.UNKNOWN_CONTRACT, _join(site.path, call.name))
             self._batch(call, site, safe)
             return
         if (
@@ -331,6 +332,7 @@ class TreeWalk:
             judge.allow(safe.ref.key("migration_libraries"), f"governance may {call.name}")
             judge.cover(WarningCode.DELEGATECALL, site.path)
             judge.cover(WarningCode.SAFE_ADMIN_CHANGE, _join(site.path, call.name))
+            judge.cover(WarningCode.UNKNOWN_CONTRACT, _join(site.path, call.name))
             return
         judge.refuse(
             RefusalCode.DELEGATECALL_NOT_ALLOWED,

@@ -140,7 +140,7 @@ def transfer(to: Address, amount: int) -> bytes:
     return calldata("transfer(address,uint256)", to, amount)
 
 
-def batch(entries: list[tuple[int, Address, int, bytes]]) -> bytes:
+def batch(entries: list[tuple[Operation, Address, int, bytes]]) -> bytes:
     return calldata("multiSend(bytes)", pack_transactions(entries))
 
 

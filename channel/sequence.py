@@ -2,13 +2,13 @@
 
 Every part shown is a standard BCR-2024-001 part, byte for byte what ``UREncoder`` gives for
 its sequence number; only the choice and order of sequence numbers differ, so any BC-UR
-decoder reads the stream. Orders (frames needed to decode, multiples of seqLen, from
-benchmarks/qr_channel.py; 40 KB message, 101 fragments, mean of 200 runs):
+decoder reads the stream. Orders (frames shown until decoded, multiples of seqLen, from
+benchmarks/qr_channel.py, 200 runs; 40 KB message in 100 fragments / 7 KB in 18):
 
-    order       0% loss  10% loss  30% loss   ngraveio decoder at 10% / 30%
-    standard    1.00     1.26      1.63       1.27 / 1.93
-    fountain    1.04     1.16      1.49       2.58 / 3.17
-    mixed       1.00     1.22      1.53       1.22 / 1.91
+    order       0% loss     10% loss      30% loss      ngraveio decoder at 10% / 30%
+    standard    1.00/1.00   1.20/1.36     1.58/1.97     1.22/1.41   1.96/2.02
+    fountain    1.05/1.11   1.19/1.29     1.52/1.70     2.39/1.56   3.13/2.04
+    mixed       1.00/1.00   1.19/1.24     1.54/1.65     1.21/1.28   1.88/1.80
 
 ``mixed`` (the default) sends fragments 1..seqLen in order, so a receiver that misses
 nothing is done after exactly seqLen frames, and then only fountain parts that mix two or

@@ -26,7 +26,7 @@ from shared.erc4527 import (
     describe,
 )
 from shared.errors import DecodeError, SchemaError
-from shared.registry import default_registries
+from shared.registry import Registries, default_registries, parse_registry
 from shared.review import render_batch, render_review, review_batch, review_request
 from shared.ur import UR, URDecoder, UREncoder
 
@@ -87,6 +87,10 @@ def known_fields(ur: UR) -> dict[str, object] | None:
 
 
 def _cmd_decode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    if args.registry is not None and not args.review:
+        raise _UsageError("--registry goes with --review")
+    # The operator's registry is read first: a bad file fails before any part is decoded.
+    registries = _registries(args.registry) if args.review else None
     lines = _read_lines(args.file, stdin)
     decoder = URDecoder()
     try:
@@ -105,8 +109,8 @@ def _cmd_decode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
         )
         return EXIT_INCOMPLETE
     ur = decoder.result()
-    if args.review:
-        return _print_review(ur, stdout, stderr)
+    if registries is not None:
+        return _print_review(ur, registries, stdout, stderr)
     document: dict[str, object] = {"type": ur.type, "cbor": ur.cbor.hex()}
     try:
         document["fields"] = known_fields(ur)
@@ -118,9 +122,24 @@ def _cmd_decode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
     return EXIT_OK
 
 
-def _print_review(ur: UR, stdout: TextIO, stderr: TextIO) -> int:
-    """Print the review of a sign request or batch, built with the shipped registries."""
+def _registries(path: str | None) -> Registries:
+    """The shipped registries, with the operator's registry file merged over them if given."""
     registries = default_registries()
+    if path is None:
+        return registries
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UsageError(f"--registry: cannot read {path}: {exc}") from exc
+    try:
+        return registries.merged(parse_registry(text))
+    except DecodeError as exc:
+        raise _UsageError(f"--registry: {path}: {exc}") from exc
+
+
+def _print_review(ur: UR, registries: Registries, stdout: TextIO, stderr: TextIO) -> int:
+    """Print the review of a sign request or batch, built with the given registries."""
     try:
         if ur.type == SIGN_REQUEST_TYPE:
             request = EthSignRequest.from_cbor(ur.cbor)
@@ -201,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--review",
         action="store_true",
         help="print the plain-text review of an eth-sign-request or eth-batch-sign-request",
+    )
+    decode.add_argument(
+        "--registry",
+        metavar="FILE",
+        help="with --review: a registry file (tokens, chains, Safes, labels) merged over the "
+        "shipped one",
     )
     encode = commands.add_parser("encode", help="message CBOR as hex on stdin to UR parts")
     encode.add_argument("--type", required=True, help="the UR type, e.g. eth-sign-request")

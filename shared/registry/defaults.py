@@ -4,13 +4,15 @@ Operators extend or override it with their own registry file (see docs/policy.md
 chain ids from each chain's EIP-155 registration (chainlist / ethereum-lists/chains); token
 contracts from the issuers' published addresses; Safe addresses from
 safe-global/safe-deployments ``src/assets/v1.3.0`` and ``v1.4.1`` (canonical and eip155
-deployments).
+deployments); Permit2's address from Uniswap/permit2 (deployed at the same address on
+every chain with CREATE2).
 """
 
 from __future__ import annotations
 
 from shared.address import Address
-from shared.registry.model import Chain, Registries, SafeDeployment, Token
+from shared.messages.schemas import PERMIT2_ADDRESS
+from shared.registry.model import AddressLabel, Chain, Registries, SafeDeployment, Token
 
 
 def _a(text: str) -> Address:
@@ -73,6 +75,12 @@ def _safe_deployments() -> tuple[SafeDeployment, ...]:
 SAFE_DEPLOYMENTS = _safe_deployments()
 
 
+# Contracts known on every chain (chain_id None): named so reviews show what they are.
+LABELS = (AddressLabel(PERMIT2_ADDRESS, "Uniswap Permit2"),)
+
+
 def default_registries() -> Registries:
     """The registries coldsign ships, before the operator's own file is merged in."""
-    return Registries.build(chains=CHAINS, tokens=TOKENS, safe_deployments=SAFE_DEPLOYMENTS)
+    return Registries.build(
+        chains=CHAINS, tokens=TOKENS, safe_deployments=SAFE_DEPLOYMENTS, labels=LABELS
+    )

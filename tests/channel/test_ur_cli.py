@@ -279,3 +279,32 @@ def test_decode_review_refuses_what_cannot_be_decoded() -> None:
     assert (code, out) == (EXIT_INVALID, "")
     assert err.startswith("coldsign-ur: invalid input: eth-sign-request: sign-data")
     assert "EIP-4844" in err and err.count("\n") == 1
+
+
+def test_decode_review_shows_labels_from_the_operators_registry(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.toml"
+    registry.write_text(f'[[label]]\naddress = "{REVIEW_BOB.checksummed()}"\nlabel = "Bob cold"\n')
+    parts = parts_of("eth-sign-request", review_request_for(3, value=1).to_cbor().hex(), 400)
+    code, out, err = run(["decode", "--review", "--registry", str(registry)], parts)
+    assert (code, err) == (EXIT_OK, "")
+    assert "Bob cold" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("[[label]]\naddress = 5\nlabel = 'x'\n", "label[0].address"), ("[[x\n", "not valid TOML")],
+)
+def test_a_bad_registry_file_is_refused_before_decoding(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    registry = tmp_path / "registry.toml"
+    registry.write_text(text)
+    code, out, err = run(["decode", "--review", "--registry", str(registry)], "not a part\n")
+    assert (code, out) == (EXIT_INVALID, "")
+    assert "--registry" in err and expected in err
+
+
+def test_registry_without_review_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run(["decode", "--registry", str(tmp_path / "r.toml")], REQUEST_UR + "\n")
+    assert code == EXIT_INVALID
+    assert "--registry goes with --review" in err

@@ -6,6 +6,7 @@ import pytest
 
 from shared.address import Address, parse_address
 from shared.errors import RegistryFileError
+from shared.messages.schemas import PERMIT2_ADDRESS
 from shared.registry import Registries, default_registries, parse_registry
 
 HOT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55's own example address
@@ -137,3 +138,9 @@ def test_bad_registry_files_are_refused_naming_the_key(text: str, field: str) ->
 def test_oversize_file_is_refused_before_parsing() -> None:
     with pytest.raises(RegistryFileError, match="larger than"):
         parse_registry("#" * ((1 << 20) + 1))
+
+
+def test_defaults_name_the_canonical_permit2_contract_on_every_chain() -> None:
+    reg = default_registries()
+    assert reg.label(1, PERMIT2_ADDRESS) == "Uniswap Permit2"
+    assert reg.label(8453, PERMIT2_ADDRESS) == "Uniswap Permit2"

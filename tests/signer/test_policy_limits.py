@@ -1,0 +1,300 @@
+"""Rolling 24-hour limits: the SQLite store, two signings a day apart, and batch accounting."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import function_signature_to_4byte_selector
+
+from shared.address import Address
+from shared.erc4527 import DataType, EthBatchSignRequest, EthSignRequest, Keypath
+from shared.registry import default_registries
+from shared.review import review_batch, review_request
+from shared.tx import DynamicFeeTransaction
+from signer.errors import LimitStoreError
+from signer.keys.bip32 import DerivationPath
+from signer.policy import (
+    AssetKey,
+    BatchVerdict,
+    Context,
+    Decision,
+    LimitStore,
+    RefusalCode,
+    Spend,
+    Verdict,
+    evaluate,
+    evaluate_batch,
+    parse_policy,
+)
+from signer.policy.limits import RETAIN_SECONDS
+from signer.policy.model import WINDOW_SECONDS
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = 1_750_000_000
+HOUR = 3600
+PATH_TEXT = "m/44'/60'/0'/0/0"
+KEYPATH = Keypath.parse(PATH_TEXT)
+PATH = DerivationPath.parse(PATH_TEXT)
+REGISTRIES = default_registries()
+USDC = Address(bytes.fromhex("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"))
+HOT = Address(bytes.fromhex("5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"))
+UNIT = 10**6
+USDC_KEY = AssetKey(1, USDC)
+NATIVE_KEY = AssetKey(1, None)
+
+POLICY = parse_policy(f"""\
+[policy]
+name = "limits under test"
+version = 1
+
+[[chain]]
+id = 1
+max_fee_per_gas_gwei = "100"
+max_total_fee_native = "0.05"
+
+[[account]]
+path = "{PATH_TEXT}"
+
+[[destination]]
+chain = 1
+address = "{HOT}"
+assets = ["{USDC}"]
+label = "Hot wallet"
+
+[[limit]]
+chain = 1
+asset = "{USDC}"
+decimals = 6
+per_tx = "700"
+per_24h = "1000"
+""")
+
+
+def usdc_request(amount: int, nonce: int = 1) -> EthSignRequest:
+    data = function_signature_to_4byte_selector("transfer(address,uint256)") + abi_encode(
+        ["address", "uint256"], [HOT.checksummed(), amount * UNIT]
+    )
+    transaction = DynamicFeeTransaction(
+        chain_id=1,
+        nonce=nonce,
+        gas_limit=80_000,
+        to=USDC,
+        value=0,
+        data=data,
+        max_priority_fee_per_gas=10**9,
+        max_fee_per_gas=30 * 10**9,
+        access_list=(),
+    )
+    return EthSignRequest(
+        transaction.unsigned_payload(), DataType.TYPED_TRANSACTION, KEYPATH, chain_id=1
+    )
+
+
+def context(now: int, spent: dict[AssetKey, int]) -> Context:
+    return Context(enrolled=frozenset({PATH}), now=now, path=PATH, spent=spent)
+
+
+def sign_one(store: LimitStore, amount: int, now: int) -> Verdict:
+    """Judge one request with what the store counts, and record it when signed."""
+    review = review_request(usdc_request(amount), REGISTRIES)
+    verdict = evaluate(review, policy=POLICY, context=context(now, store.spent(now=now)))
+    if verdict.decision is not Decision.REFUSE:
+        store.record(verdict.spends, now=now, reference=review.signing_hash)
+    return verdict
+
+
+def judge_batch(amounts: list[int], spent: dict[AssetKey, int] | None = None) -> BatchVerdict:
+    batch = EthBatchSignRequest(
+        tuple(usdc_request(amount, nonce) for nonce, amount in enumerate(amounts))
+    )
+    review = review_batch(batch, REGISTRIES)
+    return evaluate_batch(
+        review,
+        policy=POLICY,
+        context=context(NOW, spent or {}),
+        paths=[PATH] * len(amounts),
+    )
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+def test_store_sums_the_window_per_asset(tmp_path: Path) -> None:
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        assert store.spent(now=NOW) == {}
+        store.record([Spend(USDC_KEY, 5), Spend(NATIVE_KEY, 7)], now=NOW - 2 * HOUR)
+        store.record([Spend(USDC_KEY, 3), Spend(NATIVE_KEY, 0)], now=NOW - HOUR)
+        assert store.spent(now=NOW) == {USDC_KEY: 8, NATIVE_KEY: 7}
+        # The window is (now - 24 h, ...]: a spend exactly 24 hours old has left it.
+        assert store.spent(now=NOW - 2 * HOUR + WINDOW_SECONDS) == {USDC_KEY: 3}
+        assert store.spent(now=NOW - HOUR + WINDOW_SECONDS) == {}
+
+
+def test_amounts_beyond_64_bits_are_exact(tmp_path: Path) -> None:
+    big = (1 << 255) + 12345
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        store.record([Spend(AssetKey((1 << 64) - 1, USDC), big)], now=NOW)
+        store.record([Spend(AssetKey((1 << 64) - 1, USDC), big)], now=NOW)
+        assert store.spent(now=NOW) == {AssetKey((1 << 64) - 1, USDC): 2 * big}
+
+
+def test_spends_dated_after_now_still_count(tmp_path: Path) -> None:
+    # The clock was set back after signing: the window must not open up.
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        store.record([Spend(USDC_KEY, 9)], now=NOW + 10 * HOUR)
+        assert store.spent(now=NOW) == {USDC_KEY: 9}
+
+
+def test_old_spends_are_pruned_on_record(tmp_path: Path) -> None:
+    path = tmp_path / "limits.sqlite"
+    with LimitStore.open(path) as store:
+        store.record([Spend(USDC_KEY, 1)], now=NOW)
+        store.record([Spend(USDC_KEY, 2)], now=NOW + RETAIN_SECONDS)
+    rows = sqlite3.connect(path).execute("SELECT count(*) FROM spend").fetchone()[0]
+    assert rows == 1
+
+
+def test_store_survives_reopening_and_an_abrupt_exit(tmp_path: Path) -> None:
+    path = tmp_path / "limits.sqlite"
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from shared.address import Address
+        from signer.policy import AssetKey, LimitStore, Spend
+        store = LimitStore.open({str(path)!r})
+        token = Address(bytes.fromhex({USDC.raw.hex()!r}))
+        store.record([Spend(AssetKey(1, token), 42)], now={NOW})
+        os._exit(0)  # no close, no clean-up: as if killed right after recording
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    with LimitStore.open(path) as store:
+        assert store.spent(now=NOW) == {USDC_KEY: 42}
+
+
+def test_a_refused_record_writes_nothing(tmp_path: Path) -> None:
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        with pytest.raises(LimitStoreError, match="amount"):
+            store.record([Spend(USDC_KEY, 5), Spend(USDC_KEY, -1)], now=NOW)
+        with pytest.raises(LimitStoreError, match="chain id"):
+            store.record([Spend(AssetKey(1 << 256, None), 1)], now=NOW)
+        with pytest.raises(LimitStoreError, match="reference"):
+            store.record([Spend(USDC_KEY, 5)], now=NOW, reference=bytes(65))
+        assert store.spent(now=NOW) == {}
+
+
+def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(LimitStoreError, match="not a coldsign limits store"):
+        LimitStore.open(path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "limits.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(LimitStoreError, match="unreadable or corrupted"):
+        LimitStore.open(path)
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "limits.sqlite"
+    LimitStore.open(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.commit()
+    connection.close()
+    with pytest.raises(LimitStoreError, match="schema version 99"):
+        LimitStore.open(path)
+
+
+def test_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LimitStoreError, match="cannot open"):
+        LimitStore.open(tmp_path / "absent" / "limits.sqlite")
+
+
+# --- the window across signings -------------------------------------------------------------
+
+
+def test_rolling_window_across_two_signings(tmp_path: Path) -> None:
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        first = sign_one(store, 600, NOW)
+        assert first.decision is Decision.SIGN, first.refusals
+        second = sign_one(store, 500, NOW + 3 * HOUR)
+        assert second.decision is Decision.REFUSE
+        (hit,) = second.refusals
+        assert hit.code == RefusalCode.WINDOW_LIMIT.value
+        assert hit.rule == "limit[0].per_24h"
+        assert "600000000 base units" in hit.reason
+        # Up to the limit exactly is allowed; the refused request was not recorded.
+        assert sign_one(store, 400, NOW + 4 * HOUR).decision is Decision.SIGN
+        # Once the first signing is 24 hours old, its 600 leave the window.
+        assert sign_one(store, 500, NOW + WINDOW_SECONDS - 1).decision is Decision.REFUSE
+        assert sign_one(store, 500, NOW + WINDOW_SECONDS).decision is Decision.SIGN
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+def test_batch_items_count_in_order() -> None:
+    verdict = judge_batch([600, 500, 400])
+    decisions = [item.decision for item in verdict.items]
+    # 600 signs; 600 + 500 crosses 1,000 and is refused; the third is judged as if the
+    # second were not signed: 600 + 400 = 1,000 signs.
+    assert decisions == [Decision.SIGN, Decision.REFUSE, Decision.SIGN]
+    assert verdict.items[1].refusal_codes() == {RefusalCode.WINDOW_LIMIT.value}
+    assert verdict.decision is Decision.REFUSE
+    assert verdict.spends == (Spend(USDC_KEY, 1_000 * UNIT),)
+    assert verdict.policy_hash == POLICY.sha256
+
+
+def test_batch_starts_from_what_the_window_already_holds() -> None:
+    verdict = judge_batch([300, 300], spent={USDC_KEY: 500 * UNIT})
+    assert [item.decision for item in verdict.items] == [Decision.SIGN, Decision.REFUSE]
+
+
+def test_batch_item_over_the_per_transaction_limit() -> None:
+    verdict = judge_batch([701, 100])
+    assert verdict.items[0].refusal_codes() == {RefusalCode.PER_TX_LIMIT.value}
+    assert verdict.items[1].decision is Decision.SIGN
+
+
+def test_batch_within_limits_signs() -> None:
+    verdict = judge_batch([100, 200, 300])
+    assert verdict.decision is Decision.SIGN
+    assert verdict.spends == (Spend(USDC_KEY, 600 * UNIT),)
+
+
+def test_batch_duplicate_nonce_needs_confirmation() -> None:
+    batch = EthBatchSignRequest((usdc_request(100, nonce=5), usdc_request(200, nonce=5)))
+    review = review_batch(batch, REGISTRIES)
+    verdict = evaluate_batch(review, policy=POLICY, context=context(NOW, {}), paths=[PATH, PATH])
+    assert verdict.items[0].decision is Decision.SIGN
+    second = verdict.items[1]
+    assert second.decision is Decision.NEEDS_CONFIRMATION
+    assert second.confirmation is not None
+    assert second.confirmation.codes == ("duplicate-nonce",)
+    assert verdict.decision is Decision.NEEDS_CONFIRMATION
+
+
+def test_batch_needs_one_path_per_item() -> None:
+    batch = EthBatchSignRequest((usdc_request(100),))
+    review = review_batch(batch, REGISTRIES)
+    with pytest.raises(ValueError, match="one derivation path per batch item"):
+        evaluate_batch(review, policy=POLICY, context=context(NOW, {}), paths=[])
+
+
+def test_context_spent_is_a_snapshot() -> None:
+    spent: dict[AssetKey, Any] = {USDC_KEY: 1}
+    ctx = context(NOW, spent)
+    spent[USDC_KEY] = 10**30
+    assert ctx.spent[USDC_KEY] == 1

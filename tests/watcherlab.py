@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from anvil import CHAIN_ID, ROOT, Anvil
+from anvil import CHAIN_ID, MNEMONIC, ROOT, Anvil
 from eth_abi import encode as abi_encode
 from eth_account import Account
 
@@ -31,7 +31,8 @@ from shared.erc4527 import (
 )
 from shared.tx import decode_transaction
 from shared.ur import UR, UREncoder, format_ur
-from signer.keys.bip32 import DerivationPath, ExtendedPrivateKey, key_fingerprint
+from signer.keys.bip32 import DerivationPath, ExtendedPrivateKey, key_fingerprint, master_key
+from signer.keys.bip39 import SecretMnemonic
 from watcher.cli import main
 from watcher.parts import read_ur
 
@@ -45,7 +46,7 @@ ACCOUNT_PATH = "m/44'/60'/0'"
 
 
 @dataclass(frozen=True)
-class TestKeys:
+class DevKeys:
     """anvil's dev mnemonic as BIP-32 keys: the account key to pair, address keys to sign."""
 
     master: ExtendedPrivateKey
@@ -71,8 +72,15 @@ class TestKeys:
         return str(Account.from_key(self.private_key(f"{ACCOUNT_PATH}/0/{index}")).address)
 
 
+def dev_keys() -> DevKeys:
+    """anvil's dev mnemonic as BIP-32 keys."""
+    mnemonic = SecretMnemonic.from_phrase(MNEMONIC)
+    master = master_key(mnemonic.seed())
+    return DevKeys(master, master.derive(DerivationPath.parse(ACCOUNT_PATH)))
+
+
 def sign_parts(
-    lines: list[str], keys: TestKeys, *, key_path: str | None = None, fragment: int = 200
+    lines: list[str], keys: DevKeys, *, key_path: str | None = None, fragment: int = 200
 ) -> list[str]:
     """Answer a request file as a signer would: eth-signature(s) as UR parts."""
     ur = read_ur(lines, frozenset({"eth-sign-request", "eth-batch-sign-request"}), source="req")
@@ -118,7 +126,7 @@ class Result:
 class Lab:
     """A watcher home wired to the session's anvil, with the CLI run in-process."""
 
-    def __init__(self, home: Path, node: Anvil, keys: TestKeys) -> None:
+    def __init__(self, home: Path, node: Anvil, keys: DevKeys) -> None:
         self.home = home
         self.node = node
         self.keys = keys

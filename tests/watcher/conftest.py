@@ -6,11 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from anvil import MNEMONIC, Anvil, running_anvil
-from watcherlab import ACCOUNT_PATH, Lab, TestKeys
-
-from signer.keys.bip32 import DerivationPath, master_key
-from signer.keys.bip39 import SecretMnemonic
+from anvil import Anvil, running_anvil
+from watcherlab import Lab, DevKeys, dev_keys
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +28,11 @@ def chain(anvil_node: Anvil) -> Iterator[Anvil]:
 
 
 @pytest.fixture(scope="session")
-def keys() -> TestKeys:
-    mnemonic = SecretMnemonic.from_phrase(MNEMONIC)
-    master = master_key(mnemonic.seed())
-    return TestKeys(master, master.derive(DerivationPath.parse(ACCOUNT_PATH)))
+def keys() -> DevKeys:
+    """anvil's dev mnemonic as BIP-32 keys."""
+    return dev_keys()
 
 
 @pytest.fixture
-def lab(tmp_path: Path, chain: Anvil, keys: TestKeys) -> Lab:
+def lab(tmp_path: Path, chain: Anvil, keys: DevKeys) -> Lab:
     return Lab(tmp_path / "home", chain, keys)

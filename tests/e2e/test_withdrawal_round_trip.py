@@ -1,0 +1,156 @@
+"""Watcher and the real ``coldsign-signer`` CLI on a real anvil: 50 ETH and ERC-20 withdrawals.
+
+pair (signer export-account → watcher pair) → intake 50 withdrawals → build → the signer's
+headless ``sign`` → import → broadcast → confirmed, every balance equal to the file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from anvil import MNEMONIC, Anvil
+from watcherlab import Lab, DevKeys
+
+SIGNER = Path(sys.executable).parent / "coldsign-signer"
+PASSPHRASE = "correct horse battery staple e2e"
+CHAIN_ID = 31337
+WITHDRAWALS = 50
+
+
+def signer(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real signer CLI (development override: this test machine has a network)."""
+    return subprocess.run(
+        [str(SIGNER), *args[:1], "--home", str(home), "--allow-online", *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _policy(destinations: list[str], token: str) -> str:
+    lines = [
+        "[policy]",
+        'name = "e2e withdrawals"',
+        "version = 1",
+        "",
+        "[[chain]]",
+        f"id = {CHAIN_ID}",
+        'label = "anvil"',
+        'max_fee_per_gas_gwei = "100"',
+        'max_total_fee_native = "0.01"',
+        "",
+        "[[account]]",
+        "path = \"m/44'/60'/0'/0/0\"",
+        'label = "cold"',
+        "",
+    ]
+    for index, address in enumerate(destinations):
+        lines += [
+            "[[destination]]",
+            f"chain = {CHAIN_ID}",
+            f'address = "{address}"',
+            f'assets = ["native", "{token}"]',
+            f'label = "customer {index}"',
+            "",
+        ]
+    for asset, extra in (("native", []), (token, ["decimals = 18", 'label = "TKN"'])):
+        lines += [
+            "[[limit]]",
+            f"chain = {CHAIN_ID}",
+            f'asset = "{asset}"',
+            *extra,
+            'per_tx = "100000"',
+            'per_24h = "100000"',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _registry(token: str) -> str:
+    return "\n".join(
+        [
+            "[[chain]]",
+            f"id = {CHAIN_ID}",
+            'name = "anvil"',
+            'symbol = "ETH"',
+            "",
+            "[[token]]",
+            f"chain = {CHAIN_ID}",
+            f'address = "{token}"',
+            'symbol = "TKN"',
+            "decimals = 18",
+            "",
+        ]
+    )
+
+
+def test_fifty_withdrawals_through_the_real_signer(
+    tmp_path: Path, e2e_chain: Anvil, keys: DevKeys
+) -> None:
+    lab = Lab(tmp_path / "watcher", e2e_chain, keys)
+    source = keys.address(0)
+    token = lab.deploy_token(source, 10**9 * 10**18)
+    lab.configure(tokens=((token, "TKN"),))
+
+    home = tmp_path / "signer"
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "mnemonic").write_text(MNEMONIC + "\n")
+    (secrets / "passphrase").write_text(PASSPHRASE + "\n")
+    passphrase = str(secrets / "passphrase")
+    made = signer(
+        home,
+        "init",
+        "--mnemonic-file",
+        str(secrets / "mnemonic"),
+        "--passphrase-file",
+        passphrase,
+        "--accounts",
+        "1",
+    )
+    assert made.returncode == 0, made.stderr
+
+    # Pairing: the signer exports its account key, the watcher derives watch-only addresses.
+    pairing = tmp_path / "pairing.txt"
+    exported = signer(
+        home, "export-account", "--out", str(pairing), "--passphrase-file", passphrase
+    )
+    assert exported.returncode == 0, exported.stderr
+    lab.ok("pair", str(pairing), "--count", "1")
+
+    destinations = [keys.address(10 + i) for i in range(5)]
+    (home / "policy.toml").write_text(_policy(destinations, token))
+    (home / "registry.toml").write_text(_registry(token))
+
+    rows = ["id,chain,asset,destination,amount,memo"]
+    expected_eth = dict.fromkeys(destinations, 0)
+    expected_tkn = dict.fromkeys(destinations, 0)
+    for i in range(WITHDRAWALS):
+        dest = destinations[i % len(destinations)]
+        if i % 2:
+            rows.append(f"e2e-{i},anvil,ETH,{dest},0.{i + 1:03d},payout {i}")
+            expected_eth[dest] += (i + 1) * 10**15
+        else:
+            rows.append(f"e2e-{i},anvil,TKN,{dest},{i + 1}.5,payout {i}")
+            expected_tkn[dest] += (i + 1) * 10**18 + 5 * 10**17
+    eth_before = {d: e2e_chain.balance(d) for d in destinations}
+    lab.ok("intake", str(lab.write("withdrawals.csv", "\n".join(rows) + "\n")))
+    lab.ok("build")
+    [request] = lab.request_files()
+
+    response = tmp_path / "response.txt"
+    signed = signer(
+        home, "sign", "--passphrase-file", passphrase, "--in", str(request), "--out", str(response)
+    )
+    assert signed.returncode == 0, signed.stdout[-3000:] + signed.stderr
+    lab.ok("import", str(response))
+    lab.ok("broadcast")
+    lab.ok("status")
+    assert set(lab.statuses().values()) == {"confirmed"}
+    assert len(lab.statuses()) == WITHDRAWALS
+    for dest in destinations:
+        assert e2e_chain.balance(dest) - eth_before[dest] == expected_eth[dest]
+        assert lab.token_balance(token, dest) == expected_tkn[dest]

@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 from coincurve import PublicKey
@@ -118,6 +119,11 @@ _SCHEMA: dict[str, tuple[bool, frozenset[str], frozenset[str]]] = {
     ),
     "operator": (True, frozenset(), frozenset({"public_key", "address", "label"})),
 }
+
+# Every table and the keys it may hold (documented in docs/policy.md; a test checks).
+POLICY_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {name: required | optional for name, (_, required, optional) in _SCHEMA.items()}
+)
 
 
 def load_policy(path: Path) -> Policy:

@@ -1,1 +1,1 @@
-"""coldsign QR channel: UR parts to and from QR images, videos and text, and the coldsign-ur tool."""
+"""coldsign QR channel: UR parts to and from QR images, video and text; the coldsign-ur tool."""

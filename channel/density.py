@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from channel.errors import SettingError
 from channel.render import ECLevel, version_for_length
 from shared.cbor import encode
-from shared.ur.fountain import UINT32_MAX, find_nominal_fragment_length
+from shared.ur import UINT32_MAX, find_nominal_fragment_length
 
 # BCR-2024-001 / reference encoders: fragments are never made shorter than this.
 MIN_FRAGMENT_LENGTH = 10

@@ -30,15 +30,17 @@ from dataclasses import dataclass
 from channel.density import MIN_FRAGMENT_LENGTH, DensityPreset, stable_version
 from channel.errors import SettingError
 from shared.errors import URError
-from shared.ur import UR, URDecoder, for_qr
-from shared.ur.fountain import (
+from shared.ur import (
+    UR,
     FountainPart,
+    URDecoder,
     choose_fragments,
     find_nominal_fragment_length,
+    for_qr,
+    format_part,
+    format_ur,
     partition_message,
 )
-from shared.ur.multipart import format_part
-from shared.ur.ur import format_ur
 
 
 class SendingOrder(enum.StrEnum):

@@ -169,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="coldsign's offline signer, headless. With no command the screen starts.",
     )
     _common_options(parser, suppress=False)
-    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show the version and the image's build id"
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     init = commands.add_parser("init", parents=[common], help="create or import the key vault")
@@ -255,6 +257,23 @@ def version_text(environ: Mapping[str, str] | None = None) -> str:
     if len(raw) > MAX_BUILD_ID_BYTES or not _BUILD_ID.fullmatch(text):
         return f"{PROGRAM} {version} (build id malformed: {path})"
     return f"{PROGRAM} {version} (build {text})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print :func:`version_text` on one line (argparse's own would wrap it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(version_text())
+        parser.exit(EXIT_OK)
 
 
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:

@@ -1,8 +1,8 @@
-"""The signer's Textual app: wires the screens to the vault, the core, the camera and the clock.
+"""The signer's Textual app: wires the screens to the signer core, the camera and the clock.
 
-The app holds no logic of its own: each screen posts a message when a person asks for
-something, and the handlers here call the same core the headless CLI uses (in thread
-workers) and push the next screen with its data.
+The app holds no signing logic: each screen posts a message when a person asks for
+something, and the handlers here call the same :class:`~signer.core.SignerCore` the headless
+CLI uses (in thread workers) and push the next screen with its data.
 """
 
 from __future__ import annotations
@@ -12,24 +12,44 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+import cv2
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from channel.frames import FrameSource, open_source
-from signer.airgap import AirGapStatus, NetworkProbe, SysfsProbe, check
+from shared.errors import DecodeError
+from shared.ur import UR
+from signer.airgap import NetworkProbe, SysfsProbe
 from signer.audit import AuditLog
-from signer.errors import SignerError
+from signer.core import PreparedRequest, SignerCore, checked_air_gap, vault_header
+from signer.errors import (
+    AirGapError,
+    AuditTamperedError,
+    PolicyFileError,
+    SignerError,
+    VaultError,
+    VaultLockedError,
+)
 from signer.home import SignerHome
+from signer.intake import REQUEST_TYPES, decode_request
 from signer.keys.session import KeySession
 from signer.keys.vault import DEFAULT_IDLE_TIMEOUT, Vault
+from signer.keys.vaultfile import VaultHeader
+from signer.ledger import Ledger
+from signer.pairing import pairing_ur
+from signer.policy.limits import LimitStore
 from signer.policy.model import Policy
-from signer.policy.parse import parse_policy_bytes
+from signer.tui.core_thread import CoreThread
 from signer.tui.screens.audit import AuditScreen
 from signer.tui.screens.blocked import BlockedScreen
+from signer.tui.screens.export import ExportScreen
 from signer.tui.screens.help import HelpScreen
 from signer.tui.screens.home import HomeScreen
+from signer.tui.screens.review import ReviewScreen
+from signer.tui.screens.scan import ScanScreen
+from signer.tui.screens.signature import SignatureScreen
 from signer.tui.screens.unlock import UnlockScreen
 from signer.tui.status import HomeStatus, audit_status
 
@@ -49,6 +69,84 @@ class Wiring:
     animate: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What start-up opened: the core, the policy and the vault's public header."""
+
+    core: SignerCore
+    policy: Policy
+    header: VaultHeader
+
+
+def open_core(
+    home: SignerHome, *, probe: NetworkProbe, allow_online: bool, clock: Callable[[], float]
+) -> SignerCore:
+    """:meth:`SignerCore.open`, with the audit log and ledger on the injected ``clock``.
+
+    The same steps in the same order (home check, audit log opened and verified, air gap
+    checked and audited, ledger, limits); only the clocks differ, so tests get reproducible
+    audit entries.
+    """
+    home.check()
+    audit = AuditLog.open(home.audit_path, clock=lambda: int(clock()))
+    try:
+        audit.verify()
+        status = checked_air_gap(audit, probe, allow_online=allow_online)
+        ledger = Ledger.open(home.ledger_path, clock=lambda: int(clock()))
+        try:
+            limits = LimitStore.open(home.limits_path)
+        except BaseException:
+            ledger.close()
+            raise
+    except BaseException:
+        audit.close()
+        raise
+    return SignerCore(home, status, audit, ledger, limits, clock=clock)
+
+
+def start(wiring: Wiring) -> Started | BlockedScreen:
+    """The start-up checks in order; the first failure becomes the screen shown instead."""
+    try:
+        core = open_core(
+            wiring.home,
+            probe=wiring.probe,
+            allow_online=wiring.allow_online,
+            clock=wiring.clock,
+        )
+    except AirGapError as exc:
+        return BlockedScreen(
+            "Not air-gapped",
+            str(exc),
+            "Unplug the network cable and remove or disable the radios, then start again.",
+        )
+    except AuditTamperedError as exc:
+        return BlockedScreen(
+            "Audit log tampered",
+            str(exc),
+            "Nothing can be signed until the log is investigated ('coldsign-signer audit "
+            "verify' names the entry). Do not delete it.",
+        )
+    except SignerError as exc:
+        return BlockedScreen("Cannot start", str(exc), "Fix the signer home, then start again.")
+    try:
+        policy = core.load_policy()
+        header = vault_header(wiring.home)
+    except PolicyFileError as exc:
+        core.close()
+        return BlockedScreen(
+            "Policy does not validate",
+            str(exc),
+            "Check it with 'coldsign-signer policy check', fix it, then start again.",
+        )
+    except VaultError as exc:
+        core.close()
+        return BlockedScreen("No usable vault", str(exc), "Create one with 'coldsign-signer init'.")
+    except SignerError as exc:
+        core.close()
+        return BlockedScreen("Cannot start", str(exc), "Fix the signer home, then start again.")
+    return Started(core, policy, header)
+
+
 class SignerApp(App[None]):
     """The signer's terminal interface. Build it with :func:`make_app`."""
 
@@ -62,52 +160,40 @@ class SignerApp(App[None]):
         self.wiring = wiring
         self.vault = Vault(wiring.home.vault_path, clock=wiring.clock)
         self.session: KeySession | None = None
-        self.policy: Policy | None = None
-        self.audit: AuditLog | None = None
-        self.airgap: AirGapStatus | None = None
-        self._vault_label = ""
+        self.started: Started | None = None
+        self.core_thread = CoreThread()
 
     def on_mount(self) -> None:
+        # opencv writes its warnings to stderr, which would draw over the screen.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
         self.set_interval(1.0, self.check_lock)
-        blocked = self._start()
-        self.push_screen(blocked if blocked is not None else self._unlock_screen())
+        self._start_up()
 
-    def _start(self) -> BlockedScreen | None:
-        """The start-up checks, in order; the first failure is shown instead of the unlock."""
-        try:
-            self.airgap = check(self.wiring.probe, allow_online=self.wiring.allow_online)
-        except SignerError as exc:
-            return BlockedScreen(
-                "Not air-gapped",
-                str(exc),
-                "Unplug the network cable and remove or disable the radios, then start again.",
-            )
-        if self.airgap.online_override:
+    @work(thread=True, exclusive=True, group="start")
+    def _start_up(self) -> None:
+        outcome = self.core_thread.call(lambda: start(self.wiring))
+        self.call_from_thread(self._started, outcome)
+
+    def _started(self, outcome: Started | BlockedScreen) -> None:
+        if isinstance(outcome, BlockedScreen):
+            self.push_screen(outcome)
+            return
+        self.started = outcome
+        if outcome.core.status.online_override:
             self.sub_title = "ONLINE OVERRIDE: NOT AIR-GAPPED"
-        home = self.wiring.home
-        try:
-            home.check()
-            self.policy = parse_policy_bytes(home.read_policy())
-            if not self.vault.exists():
-                return BlockedScreen(
-                    "No vault",
-                    f"There is no key vault at {home.vault_path}.",
-                    "Create one with 'coldsign-signer init', then start again.",
-                )
-            header = self.vault.read_header()
-            self._vault_label = (
-                f"Vault {header.master_fingerprint.hex()} · {len(header.accounts)} account(s)"
-            )
-            self.audit = AuditLog.open(home.audit_path, clock=lambda: int(self.wiring.clock()))
-        except SignerError as exc:
-            return BlockedScreen("Cannot start", str(exc), "Fix the signer home, then start again.")
-        return None
+        self.push_screen(self._unlock_screen())
 
     def _unlock_screen(self, notice: str = "") -> UnlockScreen:
+        header = self.started.header if self.started is not None else None
+        label = (
+            f"Vault {header.master_fingerprint.hex()} · {len(header.accounts)} account(s)"
+            if header is not None
+            else ""
+        )
         return UnlockScreen(
             self._unlock,
             self.wiring.clock,
-            vault_label=self._vault_label,
+            vault_label=label,
             failed_attempts=self.vault.failed_attempts(),
             notice=notice,
         )
@@ -135,15 +221,15 @@ class SignerApp(App[None]):
 
     @work(thread=True, exclusive=True, group="home")
     def _load_home(self) -> None:
-        session, policy, audit, airgap = self.session, self.policy, self.audit, self.airgap
-        if session is None or policy is None or audit is None or airgap is None:
+        session, started = self.session, self.started
+        if session is None or started is None:
             return
         status = HomeStatus(
             accounts=session.accounts,
             master_fingerprint=session.master_fingerprint,
-            policy=policy,
-            audit=audit_status(audit),
-            airgap=airgap,
+            policy=started.policy,
+            audit=audit_status(started.core.audit),
+            airgap=started.core.status,
         )
         self.call_from_thread(self._replace_stack, HomeScreen(status))
 
@@ -164,8 +250,101 @@ class SignerApp(App[None]):
 
     @on(HomeScreen.AuditRequested)
     def audit_requested(self) -> None:
-        if self.audit is not None:
-            self.push_screen(AuditScreen(self.audit))
+        if self.started is not None:
+            self.push_screen(AuditScreen(self.started.core.audit))
+
+    @on(HomeScreen.ScanRequested)
+    def scan_requested(self) -> None:
+        self.push_screen(ScanScreen(self.wiring.frame_source_factory, REQUEST_TYPES))
+
+    @on(HomeScreen.ExportRequested)
+    def export_requested(self) -> None:
+        self._export()
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            ur = pairing_ur(session)
+        except SignerError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        screen = ExportScreen(
+            ur, session.master_fingerprint, session.accounts, animate=self.wiring.animate
+        )
+        self.call_from_thread(self.push_screen, screen)
+
+    @on(ScanScreen.Completed)
+    def scanned(self, event: ScanScreen.Completed) -> None:
+        self._prepare(event.scan, event.ur)
+
+    @work(thread=True, exclusive=True, group="prepare")
+    def _prepare(self, scan: ScanScreen, ur: UR) -> None:
+        started = self.started
+        if started is None:
+            return
+        try:
+            decoded = decode_request(ur)
+            registries = self.wiring.home.registries()
+        except DecodeError as exc:
+            self.call_from_thread(scan.refused, str(exc))
+            return
+        except SignerError as exc:
+            self.call_from_thread(scan.refused, f"the signer's registry: {exc}")
+            return
+        prepared = self.core_thread.call(
+            lambda: started.core.prepare(
+                decoded, policy=started.policy, registries=registries, header=started.header
+            )
+        )
+        self.call_from_thread(self.switch_screen, ReviewScreen(prepared))
+
+    @on(ReviewScreen.Approved)
+    def approved(self, event: ReviewScreen.Approved) -> None:
+        self._sign(event.prepared, event.acknowledgements)
+
+    @on(ReviewScreen.Rejected)
+    def rejected(self, event: ReviewScreen.Rejected) -> None:
+        if any(item.signable for item in event.prepared.items):
+            self.go_home()
+            return
+        # Nothing could be signed: let the core record every refusal (it unlocks nothing).
+        self._sign(event.prepared, {})
+
+    @work(thread=True, exclusive=True, group="sign")
+    def _sign(self, prepared: PreparedRequest, acknowledgements: dict[int, str]) -> None:
+        started = self.started
+        if started is None:
+            return
+        try:
+            result = self.core_thread.call(
+                lambda: started.core.sign(
+                    prepared, unlock=self._session_for_signing, acknowledgements=acknowledgements
+                )
+            )
+        except VaultLockedError:
+            self.call_from_thread(
+                self.lock, "The keys locked before signing; nothing was signed. Unlock to go on."
+            )
+            return
+        screen = SignatureScreen(result, animate=self.wiring.animate)
+        self.call_from_thread(self._replace_stack, screen)
+
+    def _session_for_signing(self) -> KeySession:
+        """The unlocked session, for the core (which locks it when the batch is done)."""
+        session = self.session
+        if session is None or session.is_locked():
+            raise VaultLockedError("the key session is locked; unlock the vault again")
+        return session
+
+    @on(SignatureScreen.Done)
+    def signature_done(self) -> None:
+        if self.session is not None and not self.session.is_locked():
+            self.go_home()
+            return
+        self.lock("Signed. The keys were locked after the batch; unlock for the next request.")
 
     def action_help(self) -> None:
         """Show the help screen (F1 on every screen)."""
@@ -174,8 +353,10 @@ class SignerApp(App[None]):
 
     def on_unmount(self) -> None:
         self.vault.lock()
-        if self.audit is not None:
-            self.audit.close()
+        started = self.started
+        if started is not None:
+            self.core_thread.call(started.core.close)
+        self.core_thread.shutdown()
 
 
 def make_app(
@@ -190,8 +371,9 @@ def make_app(
 ) -> SignerApp:
     """The signer app for ``home``; tests pass a fake camera, probe and clock.
 
-    ``clock`` is wall-clock seconds: it drives the unlock backoff countdown and the key
-    session's idle lock. ``animate=False`` holds QR codes on their first frame.
+    ``clock`` is wall-clock seconds: it drives the unlock backoff countdown, the key
+    session's idle lock, and the times in the audit log. ``animate=False`` holds QR codes
+    on their first frame.
     """
     return SignerApp(
         Wiring(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from signer.airgap import AirGapStatus
+from signer.audit import AuditEntry
 from signer.policy.model import Policy
 from signer.tui.screens.audit import summary, utc
 from signer.tui.status import AuditStatus, HomeStatus
@@ -75,6 +77,32 @@ def airgap_text(airgap: AirGapStatus) -> Text:
     return text
 
 
+def decision_summary(entry: AuditEntry) -> Text:
+    """``signed  item 1 of 3  transaction on chain 1  request 7316b012-…`` from a decision."""
+    fields = entry.fields
+    decision = fields.get("decision")
+    if not isinstance(decision, str):
+        return summary(entry)
+    text = Text(decision, style="bold green" if decision == "signed" else "bold red")
+    request = fields.get("request")
+    if isinstance(request, Mapping):
+        text.append(f"  item {request.get('item')} of {request.get('items')}")
+    review = fields.get("review")
+    if isinstance(review, Mapping):
+        text.append("  ")
+        text.append_text(untrusted(str(review.get("kind"))))
+        if review.get("chain_id") is not None:
+            text.append(f" on chain {review.get('chain_id')}")
+    if isinstance(request, Mapping) and isinstance(request.get("id"), str):
+        text.append("  request ", style="dim")
+        text.append_text(untrusted(str(request.get("id")), style="dim"))
+    reasons = fields.get("reasons")
+    if decision != "signed" and isinstance(reasons, tuple) and reasons:
+        text.append("\n      ")
+        text.append_text(untrusted(str(reasons[0]), style="red"))
+    return text
+
+
 def recent_text(audit: AuditStatus) -> Text:
     """The last decisions written to the audit log, newest first."""
     text = Text("Last decisions", style="bold")
@@ -82,7 +110,7 @@ def recent_text(audit: AuditStatus) -> Text:
         text.append("\n  none yet", style="dim")
     for entry in audit.recent:
         text.append(f"\n  #{entry.seq} {utc(entry.time)}  ", style="dim")
-        text.append_text(summary(entry))
+        text.append_text(decision_summary(entry))
     return text
 
 

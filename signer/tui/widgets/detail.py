@@ -7,10 +7,10 @@ from textual.widgets import Static
 
 from shared.review.amounts import amount_text
 from shared.review.model import Asset, AssetTotal, Payment, Review, ReviewField, Source
-from signer.policy.verdict import Verdict
+from signer.core import PreparedItem
 from signer.tui.untrusted import untrusted
 from signer.tui.widgets.address import address_text
-from signer.tui.widgets.verdict import verdict_text
+from signer.tui.widgets.verdict import item_verdict_text
 from signer.tui.widgets.warnings import warnings_text
 
 # How each provenance is marked; "request, unverified" stands out on purpose.
@@ -79,13 +79,13 @@ def totals_text(totals: tuple[AssetTotal, ...], noun: str) -> Text:
     return Text("\n").join(lines)
 
 
-def review_text(review: Review, verdict: Verdict | None) -> Text:
+def review_text(review: Review, verdict: Text | None) -> Text:
     """The whole review, sections in the order a person should read them."""
     parts: list[Text] = []
     title = untrusted(review.title, style="bold underline")
     parts.append(title)
     if verdict is not None:
-        parts.append(verdict_text(verdict))
+        parts.append(verdict)
     parts.append(Text("Warnings", style="bold"))
     parts.append(warnings_text(review.warnings))
     if review.payments:
@@ -101,16 +101,24 @@ def review_text(review: Review, verdict: Verdict | None) -> Text:
             heading = untrusted("\n" + (section or "details").capitalize(), style="bold")
             parts.append(heading)
         parts.append(field_line(field))
-    signing = Text("\nSigning hash ", style="bold")
-    signing.append("0x" + review.signing_hash.hex())
-    signing.append(" ")
-    signing.append_text(source_tag(Source.COMPUTED))
-    parts.append(signing)
     return Text("\n").join(parts)
 
 
-class ReviewDetail(Static):
-    """One review and its verdict, in full."""
+def item_text(item: PreparedItem) -> Text:
+    """One prepared item: its review with its verdict, or why it could not be reviewed."""
+    verdict = item_verdict_text(item)
+    if item.review is not None:
+        return review_text(item.review, verdict)
+    text = Text(f"Request {item.number} could not be decoded\n", style="bold underline")
+    text.append_text(verdict)
+    if item.decode_error is not None:
+        text.append("\n\nWhat was wrong: ", style="bold")
+        text.append_text(untrusted(str(item.decode_error)))
+    return text
 
-    def __init__(self, review: Review, verdict: Verdict | None, *, id: str | None = None) -> None:
-        super().__init__(review_text(review, verdict), id=id, markup=False)
+
+class ReviewDetail(Static):
+    """One prepared item in full: verdict, warnings, payments, totals, every field."""
+
+    def __init__(self, item: PreparedItem, *, id: str | None = None) -> None:
+        super().__init__(item_text(item), id=id, markup=False)

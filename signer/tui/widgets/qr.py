@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from rich.text import Text
 from textual.events import Resize
 from textual.reactive import reactive
@@ -19,7 +18,8 @@ from textual.widget import Widget
 
 from channel.density import part_length_bound
 from channel.errors import RenderError
-from channel.render import ECLevel, Modules, qr_modules, version_for_length
+from channel.render import ECLevel, qr_modules, version_for_length
+from channel.terminal import modules_text
 from shared.ur import UR, UREncoder, for_qr
 
 # Light modules around the code, in modules, inside the widget (whose white background
@@ -35,25 +35,11 @@ DEFAULT_SPEED = 4.0
 EC = ECLevel.L
 # Dark modules are drawn in the foreground colour, light ones in the background colour.
 QR_STYLE = "#000000 on #ffffff"
-_HALF_BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
 
 def side_modules(version: int) -> int:
     """Modules per side of a QR code of ``version`` (ISO/IEC 18004 §5.3.1), quiet zone added."""
     return 17 + 4 * version + 2 * QUIET_ZONE
-
-
-def half_block_lines(modules: Modules) -> list[str]:
-    """The module matrix (True = dark) as text lines, two module rows per line."""
-    padded = np.pad(modules, QUIET_ZONE, constant_values=False)
-    if padded.shape[0] % 2:
-        padded = np.pad(padded, ((0, 1), (0, 0)), constant_values=False)
-    lines = []
-    for top, bottom in zip(padded[0::2], padded[1::2], strict=True):
-        lines.append(
-            "".join(_HALF_BLOCKS[(bool(a), bool(b))] for a, b in zip(top, bottom, strict=True))
-        )
-    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +130,7 @@ class QRCode(Widget):
         else:
             self.current_part = for_qr(self._encoder.next_part())
             modules = qr_modules(self.current_part, ec=EC, version=self.density.version)
-            self._lines = half_block_lines(modules)
+            self._lines = modules_text(modules, quiet_zone=QUIET_ZONE).split("\n")
         self.frame += 1
 
     def render(self) -> Text:

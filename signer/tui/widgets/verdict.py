@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from signer.core import PreparedItem
 from signer.policy.verdict import Decision, Verdict
 from signer.tui.untrusted import untrusted
 
@@ -21,30 +22,46 @@ def verdict_badge(decision: Decision) -> Text:
     return Text(f" {word} ", style=style)
 
 
+def item_decision(item: PreparedItem) -> Decision:
+    """What will happen to the item: the policy's decision, unless its key check failed."""
+    return item.verdict.decision if item.signable else Decision.REFUSE
+
+
+def item_verdict_text(item: PreparedItem) -> Text:
+    """The item's verdict with its deciding rules, and a failed key check if there was one."""
+    if item.key_refusal is not None and item.verdict.decision is not Decision.REFUSE:
+        text = Text("Policy: ", style="bold")
+        text.append_text(verdict_badge(Decision.REFUSE))
+        text.append("  This request will not be signed. Refused because:\n", style="bold red")
+        text.append("  ✗ ", style="bold red")
+        text.append_text(untrusted(f"key check: {item.key_refusal}"))
+        return text
+    return verdict_text(item.verdict)
+
+
 def verdict_text(verdict: Verdict) -> Text:
     """What the policy decided and every rule that decided it, one per line."""
     text = Text("Policy: ", style="bold")
     text.append_text(verdict_badge(verdict.decision))
     if verdict.decision is Decision.REFUSE:
-        text.append("  This request will not be signed. Refused because:\n", style="bold red")
+        text.append("  This request will not be signed. Refused because:", style="bold red")
         for hit in verdict.refusals:
-            text.append("  ✗ ", style="bold red")
+            text.append("\n  ✗ ", style="bold red")
             text.append_text(untrusted(hit.reason))
-            text.append(f"   [{_where(hit.rule, hit.line)}]\n", style="dim")
+            text.append(f"   [{_where(hit.rule, hit.line)}]", style="dim")
         return text
-    text.append("  Allowed by:\n" if verdict.allowed_by else "\n")
+    if verdict.allowed_by:
+        text.append("  Allowed by:")
     for hit in verdict.allowed_by:
-        text.append("  ✓ ", style="bold green")
+        text.append("\n  ✓ ", style="bold green")
         text.append_text(untrusted(hit.reason))
-        text.append(f"   [{_where(hit.rule, hit.line)}]\n", style="dim")
+        text.append(f"   [{_where(hit.rule, hit.line)}]", style="dim")
     if verdict.confirmation is not None:
-        text.append("  Needs your confirmation: ", style="bold yellow")
+        text.append("\n  Needs your confirmation: ", style="bold yellow")
         text.append_text(untrusted(verdict.confirmation.prompt))
-        text.append("\n")
         for message in verdict.confirmation.messages:
-            text.append("    • ", style="yellow")
+            text.append("\n    • ", style="yellow")
             text.append_text(untrusted(message))
-            text.append("\n")
     return text
 
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from shared.review.model import ReviewWarning
-from shared.review.warnings import Severity
+from shared.review.warnings import Severity, explain
 from signer.tui.untrusted import untrusted
 
 # Colour and a word for each severity: the word keeps the meaning without colour.
@@ -45,6 +45,24 @@ def warnings_text(warnings: Iterable[ReviewWarning]) -> Text:
     if not ordered:
         return Text("No warnings.", style="green")
     return Text("\n").join(warning_line(w) for w in ordered)
+
+
+def grouped_warnings_text(warnings: Iterable[ReviewWarning]) -> Text:
+    """One line per warning code, worst first: badge, code, count, and what the code means."""
+    groups: dict[tuple[int, str], list[ReviewWarning]] = {}
+    for warning in warnings:
+        groups.setdefault((-int(warning.severity), str(warning.code)), []).append(warning)
+    if not groups:
+        return Text("No warnings.", style="green")
+    lines = []
+    for key in sorted(groups):
+        first = groups[key][0]
+        line = severity_badge(first.severity)
+        line.append(f" {first.code}", style="bold")
+        line.append(f" x{len(groups[key])}  ")
+        line.append(explain(first.code), style="dim")
+        lines.append(line)
+    return Text("\n").join(lines)
 
 
 class WarningList(Static):

@@ -11,7 +11,10 @@ from signer_tui_kit import (
     FakeProbe,
     make_home,
     screen_text,
+    settle,
+    unlock,
 )
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from signer.airgap import InterfaceKind, InterfaceState
@@ -36,17 +39,14 @@ def app_for(home: SignerHome, clock: FakeClock, **kwargs: object) -> SignerApp:
     return make_app(home, probe=FakeProbe(), clock=clock, animate=False, **kwargs)  # type: ignore[arg-type]
 
 
-async def type_passphrase(pilot: object, text: str) -> None:
-    app = pilot.app  # type: ignore[attr-defined]
-    app.screen.query_one("#passphrase", Input).value = text
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
+async def type_passphrase(pilot: Pilot[None], text: str) -> None:
+    await unlock(pilot, text)
 
 
 async def test_unlock_shows_home_with_whole_addresses(home: SignerHome, clock: FakeClock) -> None:
     app = app_for(home, clock)
     async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
         assert isinstance(app.screen, UnlockScreen)
         await type_passphrase(pilot, PASSPHRASE)
         await app.workers.wait_for_complete()
@@ -110,6 +110,7 @@ async def test_idle_session_returns_to_unlock(home: SignerHome, clock: FakeClock
 async def test_lock_key_and_help(home: SignerHome, clock: FakeClock) -> None:
     app = app_for(home, clock)
     async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         assert "Keys:" in screen_text(app)
@@ -131,7 +132,7 @@ async def test_network_interface_blocks_start(home: SignerHome, clock: FakeClock
     )
     app = make_app(home, probe=probe, clock=clock, animate=False)
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, BlockedScreen)
         assert "eth0 (ethernet, up)" in screen_text(app)
 
@@ -140,6 +141,7 @@ async def test_allow_online_is_loud(home: SignerHome, clock: FakeClock) -> None:
     probe = FakeProbe(radios=("wifi phy0",))
     app = make_app(home, probe=probe, clock=clock, animate=False, allow_online=True)
     async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
         assert "ONLINE OVERRIDE" in screen_text(app)
         await type_passphrase(pilot, PASSPHRASE)
         await app.workers.wait_for_complete()

@@ -6,6 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.address import Address
 from signer.errors import PolicyFileError
@@ -501,3 +503,26 @@ def test_error_at_end_of_document_names_the_last_line() -> None:
     with pytest.raises(PolicyFileError, match="not valid TOML") as caught:
         parse_policy(text)
     assert caught.value.line == len(text.splitlines())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(FULL)),
+            st.integers(min_value=0, max_value=3),
+            st.text(alphabet=st.sampled_from("01xX\"=[]#.\n'abcdefABCDEF_ -\\"), max_size=4),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_mutated_policies_parse_or_name_a_line(edits: list[tuple[int, int, str]]) -> None:
+    text = FULL
+    for position, cut, insert in edits:
+        position = min(position, len(text))
+        text = text[:position] + insert + text[position + cut :]
+    try:
+        parse_policy(text)
+    except PolicyFileError as error:
+        assert error.line is not None
+        assert 1 <= error.line <= max(1, len(text.splitlines()))

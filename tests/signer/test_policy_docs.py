@@ -237,3 +237,9 @@ def test_safe_example_refuses_delegatecall_elsewhere_and_transactions() -> None:
     assert RefusalCode.DELEGATECALL_NOT_ALLOWED.value in refusal_codes(verdict)
     verdict = judge(tx_request(PAYROLL, value=ETH), policy)
     assert RefusalCode.NO_FEE_CAP.value in refusal_codes(verdict)
+
+
+def test_every_refusal_code_is_documented() -> None:
+    verdicts = DOC[DOC.index("### Verdicts") :]
+    missing = [code.value for code in RefusalCode if f"`{code.value}`" not in verdicts]
+    assert missing == []

@@ -23,6 +23,7 @@ from pathlib import Path
 from shared import cbor
 from shared.address import Address
 from shared.calls import decode_call
+from shared.compressed import COMPRESSED_TYPE, compress_ur, decompress_ur
 from shared.erc4527 import (
     CryptoAccount,
     EthBatchSignature,
@@ -32,10 +33,10 @@ from shared.erc4527 import (
     HDKey,
     RequestId,
 )
-from shared.errors import DecodeError
+from shared.errors import DecodeError, URFormatError
 from shared.messages import parse_typed_data
 from shared.tx import decode_transaction
-from shared.ur import Style, URDecoder, bytewords_decode, bytewords_encode, parse_ur
+from shared.ur import UR, Style, URDecoder, bytewords_decode, bytewords_encode, parse_ur
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
 ERC4527_TAGS = frozenset({37, 303, 304, 305, 308, 311, 401, 402, 40404, 40405})
@@ -196,6 +197,15 @@ def _legacy_tx(data: bytes) -> object:
 CALL_TARGET = Address(bytes.fromhex("9641d764fc13c8B624c04430C7356C1C7C8102e2"))
 
 
+def _compressed(data: bytes) -> object:
+    if not data:
+        # An empty body never reaches the envelope: the UR layer refuses it first.
+        raise URFormatError("body", "empty message")
+    return decompress_ur(
+        UR(COMPRESSED_TYPE, data), allowed_types=frozenset({"eth-batch-sign-request"})
+    )
+
+
 def _call(data: bytes) -> object:
     return decode_call(CALL_TARGET, 0, data)
 
@@ -290,6 +300,14 @@ def targets() -> list[Target]:
         *(
             Target(name, seeds, decode, lambda b, v: v.to_cbor() == b)  # type: ignore[attr-defined]
             for name, (seeds, decode) in erc4527.items()
+        ),
+        Target(
+            "compressed",
+            [
+                compress_ur(UR("eth-batch-sign-request", seed)).cbor
+                for seed in erc4527["batch-request"][0]
+            ],
+            _compressed,
         ),
         Target("calldata", calldata, _call),
         Target("eip712", typed_data, parse_typed_data),

@@ -17,6 +17,7 @@ one-line reason without a traceback.
         │   └── FountainError       a part inconsistent with the message so far
         │       └── MixedMessageError  a part of another message
         ├── SchemaError             a CBOR value that breaks an ERC-4527 schema
+        ├── EnvelopeError           a compressed envelope that does not inflate exactly
         ├── RLPError                RLP that is malformed or not canonical
         ├── TransactionError        a transaction refused or malformed
         │   └── RefusedTransactionTypeError  a known type refused by name (EIP-4844, EIP-7702)
@@ -92,6 +93,10 @@ class MixedMessageError(FountainError):
 
 class SchemaError(DecodeError):
     """A CBOR value that does not match its ERC-4527 / coldsign schema."""
+
+
+class EnvelopeError(DecodeError):
+    """A ``coldsign-compressed`` envelope that does not inflate to exactly its declared length."""
 
 
 class RLPError(DecodeError):

@@ -24,6 +24,7 @@ from dataclasses import replace
 
 from shared.address import Address
 from shared.errors import DecodeError, RefusedTransactionTypeError
+from shared.messages import SafeMessage
 from shared.review import BatchReview, Review, ReviewKind, ReviewWarning, Severity, WarningCode
 from shared.tx import Transaction
 from signer.keys.bip32 import DerivationPath
@@ -290,11 +291,9 @@ def _safe_tx(judge: Judge, review: Review) -> None:
 
 def _safe_message(judge: Judge, review: Review) -> None:
     message = review.subject.recognised
-    safe = getattr(message, "safe", None)
-    chain_id = getattr(message, "chain_id", None)
-    if not isinstance(safe, Address):
+    if not isinstance(message, SafeMessage):
         raise ValueError("a Safe message review keeps its SafeMessage")
-    rule = _safe_rule(judge, safe, chain_id if isinstance(chain_id, int) else None)
+    rule = _safe_rule(judge, message.safe, message.chain_id)
     if rule is None:
         return
     judge_safe_message(judge, review, rule)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from shared.address import Address, is_checksummed, parse_address
 from shared.errors import AddressError
-from watcher import erc20
+from watcher import erc20, jsontext
 from watcher.config import ChainConfig, WatcherConfig
 from watcher.errors import IntakeError, RPCError
 from watcher.rpc import Node
@@ -116,7 +115,7 @@ def parse_jsonl(text: str) -> tuple[Row, ...]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+            value = jsontext.loads(raw, object_pairs_hook=_no_duplicate_keys)
         except (ValueError, RecursionError) as exc:
             raise IntakeError(f"not a JSON object: {exc}", line=line) from exc
         if not isinstance(value, dict):

@@ -9,7 +9,6 @@ Every reply is validated before use: the JSON-RPC 2.0 envelope (version, id, exa
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from typing import Protocol
 import httpx
 
 from shared.address import Address
+from watcher import jsontext
 from watcher.errors import (
     ChainMismatchError,
     MalformedReplyError,
@@ -116,9 +116,11 @@ def parse_envelope(method: str, request_id: int, content: bytes) -> object:
     if len(content) > _MAX_REPLY_BYTES:
         raise MalformedReplyError(method, "body", f"more than {_MAX_REPLY_BYTES} bytes")
     try:
-        reply = json.loads(content)
+        reply = jsontext.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MalformedReplyError(method, "body", "not UTF-8") from exc
     except (ValueError, RecursionError) as exc:
-        raise MalformedReplyError(method, "body", "not JSON") from exc
+        raise MalformedReplyError(method, "body", f"not JSON ({exc})") from exc
     if not isinstance(reply, dict):
         raise MalformedReplyError(method, "body", "not a JSON object")
     if reply.get("jsonrpc") != "2.0":

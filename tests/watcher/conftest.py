@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from anvil import Anvil, running_anvil
-from watcherlab import Lab, DevKeys, dev_keys
+from watcherlab import DevKeys, Lab, dev_keys
 
 
 @pytest.fixture(scope="session")

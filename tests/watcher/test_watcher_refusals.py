@@ -90,6 +90,7 @@ def test_a_bad_csv_row_refuses_the_whole_file(ready: Lab, row: str, says: str) -
             "line 2, fee: unknown key",
         ),
         ("[1, 2]", "line 2: expected a JSON object"),
+        ("[" * 50_000, "line 2: not a JSON object: JSON nested deeper than 32 levels"),
     ],
 )
 def test_a_bad_json_line_refuses_the_whole_file(ready: Lab, line: str, says: str) -> None:

@@ -277,8 +277,8 @@ while read -r pattern _; do
 done < "$here/deny-packages.txt"
 [ ${#denied[@]} -eq 0 ] || die "denied packages installed: ${denied[*]}"
 if [ -n "$expect_packages" ]; then
-  in_root dpkg-query -W -f '${Package}=${Version}\n' | sort > "$work/packages.now"
-  grep -v '^#' "$expect_packages" | sort | diff -u - "$work/packages.now" >&2 \
+  in_root dpkg-query -W -f '${Package}=${Version}\n' | LC_ALL=C sort > "$work/packages.now"
+  grep -v "^#" "$expect_packages" | LC_ALL=C sort | diff -u - "$work/packages.now" >&2 \
     || die "installed packages differ from $expect_packages"
 fi
 

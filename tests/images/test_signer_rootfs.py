@@ -405,6 +405,38 @@ def test_recipe_names_no_package_host() -> None:
             assert not hosts.search(path.read_text(errors="replace")), path
 
 
+def containerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "images/watcher/Containerfile").read_text()
+    joined = re.sub(r"\\\n", " ", text)
+    found = []
+    for line in joined.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            keyword, _, rest = stripped.partition(" ")
+            found.append((keyword.upper(), " ".join(rest.split())))
+    return found
+
+
+def test_watcher_container_holds_no_keys_and_runs_unprivileged() -> None:
+    assert os.readlink(ROOT / "images/watcher/Dockerfile") == "Containerfile"
+    steps = containerfile_instructions()
+    keywords = [keyword for keyword, _ in steps]
+    copied = [rest.split()[0] for keyword, rest in steps if keyword == "COPY"]
+    sources = {"pyproject.toml", "shared", "channel", "signer", "watcher"}
+    assert set(copied) == sources | {"images/watcher/requirements.lock", "--from=build"}
+    final = steps[max(i for i, k in enumerate(keywords) if k == "FROM") :]
+    assert ("USER", "901:901") in final
+    assert ("VOLUME", '["/home/watcher"]') in final
+    assert ("ENTRYPOINT", '["coldsign-watcher"]') in final
+    assert any(k == "ENV" and "COLDSIGN_WATCHER_HOME=/home/watcher" in r for k, r in final)
+    install = next(r for k, r in steps if k == "RUN" and "--require-hashes" in r)
+    assert "-r /tmp/requirements.lock" in install
+    lock = (ROOT / "images/watcher/requirements.lock").read_text().splitlines()
+    pins = [line for line in lock if line and not line.startswith("#")]
+    assert any(line.startswith("httpx==") for line in pins)
+    assert all(re.fullmatch(r"[a-z0-9-]+==\S+( --hash=sha256:[0-9a-f]{64})+", p) for p in pins)
+
+
 # --- coldsign-signer --version ------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import TypeVar
 
+from shared.address import Address
 from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature, EthSignRequest
 from shared.errors import DecodeError
 from shared.registry import Registries
@@ -48,6 +49,7 @@ from signer.keys.vaultfile import VaultHeader
 from signer.ledger import Ledger, LedgerDecision
 from signer.ledger import Outcome as LedgerOutcome
 from signer.nonces import ledger_entry
+from signer.policy.attestation import attested_by
 from signer.policy.evaluate import evaluate, evaluate_batch, refuse_undecodable
 from signer.policy.judge import Context
 from signer.policy.limits import LimitStore
@@ -113,6 +115,8 @@ class PreparedRequest:
     items: tuple[PreparedItem, ...]
     batch_review: BatchReview | None
     policy: Policy
+    # The pinned operator whose attestation of the request verified (None: none did).
+    attested_by: Address | None = None
 
     def needs_keys(self, acknowledgements: Mapping[int, str]) -> bool:
         """True when some item would be signed given these acknowledgements."""
@@ -252,10 +256,12 @@ class SignerCore:
                 errors.append(exc)
         keys = [_key_check(request, header) for request in decoded.requests]
         paths = [_path_of(request) for request in decoded.requests]
+        operator = attested_by(decoded.attested_cbor, decoded.attestation, policy)
         context = Context(
             enrolled=frozenset(account.path for account in header.accounts),
             now=now,
             spent=self._limits.spent(now=now),
+            attested_by=operator,
         )
         verdicts: list[Verdict | None] = [None] * len(reviews)
         batch_review = None
@@ -287,7 +293,7 @@ class SignerCore:
             items.append(
                 PreparedItem(index, request, review, error, verdict, computed, account, key_refusal)
             )
-        return PreparedRequest(decoded, tuple(items), batch_review, policy)
+        return PreparedRequest(decoded, tuple(items), batch_review, policy, operator)
 
     def sign(
         self,
@@ -512,6 +518,7 @@ def _decision_fields(
             else list(verdict.confirmation.codes),
         },
         "acknowledged": item.number in acks,
+        "attested_by": None if prepared.attested_by is None else prepared.attested_by.checksummed(),
         "policy_hash": prepared.policy.sha256.hex(),
     }
 

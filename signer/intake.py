@@ -25,12 +25,16 @@ class DecodedRequest:
     """A complete request: its UR, the requests it holds (one, or a batch's), and its digest.
 
     ``digest`` is the SHA-256 of the UR's CBOR, the exact bytes that were received; the audit
-    log records it with every decision.
+    log records it with every decision. ``attestation`` is the operator attestation the
+    message carries (key 8 of a single request, key 2 of a batch), and ``attested_cbor`` the
+    bytes it covers (the message without that key).
     """
 
     ur: UR
     requests: tuple[EthSignRequest, ...]
     batch: bool
+    attestation: bytes | None = None
+    attested_cbor: bytes = b""
 
     @property
     def digest(self) -> bytes:
@@ -41,8 +45,10 @@ class DecodedRequest:
 def decode_request(ur: UR) -> DecodedRequest:
     """Decode an ``eth-sign-request`` or ``eth-batch-sign-request`` UR strictly."""
     if ur.type == BATCH_SIGN_REQUEST_TYPE:
-        return DecodedRequest(ur, EthBatchSignRequest.from_ur(ur).requests, True)
-    return DecodedRequest(ur, (EthSignRequest.from_ur(ur),), False)
+        batch = EthBatchSignRequest.from_ur(ur)
+        return DecodedRequest(ur, batch.requests, True, batch.attestation, batch.attested_cbor())
+    single = EthSignRequest.from_ur(ur)
+    return DecodedRequest(ur, (single,), False, single.attestation, single.attested_cbor())
 
 
 def decode_parts(lines: Iterable[str]) -> DecodedRequest:

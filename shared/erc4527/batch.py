@@ -5,10 +5,16 @@ Neither is in EIP-4527. The layout is that of ``@keystonehq/bc-ur-registry-eth``
 ``ur-registry`` (src/ethereum/eth_batch_sign_requests.rs): a one-entry map whose key 1
 holds an array of tagged single requests or signatures.
 
-``eth-batch-signature`` key 2 is coldsign's extension: the signer's audit-log head after the
+``eth-batch-sign-request`` key 2 is coldsign's operator attestation of the whole batch (as key
+8 of a single request: an EIP-191 signature over the SHA-256 of the batch's CBOR without key
+2). ``eth-batch-signature`` key 2 is coldsign's extension: the signer's audit-log head after the
 whole batch (``audit-head`` as in :mod:`shared.erc4527.signature`). Keystone's
 ``ETHBatchSignature.fromDataItem`` reads key 1 only.
 
+    eth-batch-sign-request = {
+      1: [+ #6.401(eth-sign-request)],   ; requests
+      ? 2: bytes .size 65,               ; operator-attestation (coldsign)
+    }
     eth-batch-signature = {
       1: [+ #6.402(eth-signature)],   ; signatures
       ? 2: audit-head,                ; coldsign extension
@@ -21,8 +27,17 @@ from dataclasses import dataclass
 
 from shared.cbor import CborKey, CborLimits, CborValue, decode, encode
 from shared.erc4527.request_id import RequestId
-from shared.erc4527.schema import as_array, as_map, expect_type, fields_under, require
+from shared.erc4527.schema import (
+    as_array,
+    as_bytes,
+    as_map,
+    check_length,
+    expect_type,
+    fields_under,
+    require,
+)
 from shared.erc4527.sign_request import (
+    ATTESTATION_LENGTH,
     SIGN_REQUEST_INNER_TAGS,
     SIGN_REQUEST_TAG,
     EthSignRequest,
@@ -49,7 +64,8 @@ BATCH_LIMITS = CborLimits(max_size=1 << 20)
 
 _ITEMS = 1
 _AUDIT_HEAD = 2
-_REQUEST_KEYS = {_ITEMS: "requests"}
+_ATTESTATION = 2
+_REQUEST_KEYS = {_ITEMS: "requests", _ATTESTATION: "operator-attestation"}
 _SIGNATURE_KEYS = {_ITEMS: "signatures", _AUDIT_HEAD: "audit-head"}
 
 
@@ -58,16 +74,33 @@ class EthBatchSignRequest:
     """Several ``eth-sign-request`` messages sent as one: ``{1: [+ #6.401(eth-sign-request)]}``.
 
     Request ids, where given, must differ: each signature is matched to its request by id.
+    ``attestation`` is coldsign's key 2 (see the module docstring).
     """
 
     requests: tuple[EthSignRequest, ...]
+    attestation: bytes | None = None
 
     def __post_init__(self) -> None:
         _check_items(self.requests, EthSignRequest, f"{BATCH_SIGN_REQUEST_TYPE}.requests")
+        if self.attestation is not None:
+            check_length(
+                self.attestation,
+                f"{BATCH_SIGN_REQUEST_TYPE}.operator-attestation",
+                ATTESTATION_LENGTH,
+            )
 
     def to_value(self) -> dict[CborKey, CborValue]:
         """The untagged CBOR map."""
-        return {_ITEMS: [request.to_tagged() for request in self.requests]}
+        entries: dict[CborKey, CborValue] = {
+            _ITEMS: [request.to_tagged() for request in self.requests]
+        }
+        if self.attestation is not None:
+            entries[_ATTESTATION] = self.attestation
+        return entries
+
+    def attested_cbor(self) -> bytes:
+        """The CBOR an operator attestation covers: this batch without key 2."""
+        return EthBatchSignRequest(self.requests).to_cbor()
 
     @classmethod
     def from_value(cls, value: CborValue, where: str) -> EthBatchSignRequest:
@@ -79,8 +112,11 @@ class EthBatchSignRequest:
         requests = tuple(
             EthSignRequest.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)
         )
+        attestation = None
+        if _ATTESTATION in entries:
+            attestation = as_bytes(entries[_ATTESTATION], f"{where}.operator-attestation")
         with fields_under(where, BATCH_SIGN_REQUEST_TYPE):
-            return cls(requests)
+            return cls(requests, attestation)
 
     def to_cbor(self) -> bytes:
         """The deterministic CBOR of the untagged map."""
@@ -104,8 +140,11 @@ class EthBatchSignRequest:
         return cls.from_cbor(ur.cbor)
 
     def describe(self) -> dict[str, object]:
-        """JSON-safe fields: one entry per request."""
-        return {"requests": [request.describe() for request in self.requests]}
+        """JSON-safe fields: one entry per request; the attestation only when present."""
+        fields: dict[str, object] = {"requests": [r.describe() for r in self.requests]}
+        if self.attestation is not None:
+            fields["operator_attestation"] = self.attestation.hex()
+        return fields
 
 
 @dataclass(frozen=True, slots=True)

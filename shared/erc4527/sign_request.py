@@ -1,8 +1,17 @@
-"""``eth-sign-request`` (EIP-4527, tag 401): what the watcher asks the signer to sign."""
+"""``eth-sign-request`` (EIP-4527, tag 401): what the watcher asks the signer to sign.
+Key 8 is coldsign's extension: an operator attestation, the 65-byte EIP-191 signature by a
+pinned operator key over the SHA-256 of this request's CBOR *without* key 8 (the message is
+defined in ``signer.policy.attestation``). Other wallets ignore keys they do not know
+(Keystone's ``EthSignRequest.fromDataItem`` reads keys 1 to 7); keys 1 to 7 keep their
+ERC-4527 meaning.
+
+    eth-sign-request = { ... keys 1 to 7 as in ERC-4527 ...,
+                         ? 8: bytes .size 65 }   ; operator-attestation (coldsign)
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from shared.address import ADDRESS_LENGTH, Address
@@ -15,6 +24,7 @@ from shared.erc4527.schema import (
     as_map,
     as_text,
     as_uint,
+    check_length,
     check_text,
     check_uint,
     expect_type,
@@ -41,6 +51,9 @@ _OVERHEAD = 4096
 SIGN_REQUEST_LIMITS = CborLimits(max_size=MAX_SIGN_DATA + _OVERHEAD)
 
 _REQUEST_ID, _SIGN_DATA, _DATA_TYPE, _CHAIN_ID, _DERIVATION_PATH, _ADDRESS, _ORIGIN = range(1, 8)
+_ATTESTATION = 8
+# r || s || v of an EIP-191 signature.
+ATTESTATION_LENGTH = 65
 _KEYS = {
     _REQUEST_ID: "request-id",
     _SIGN_DATA: "sign-data",
@@ -49,6 +62,7 @@ _KEYS = {
     _DERIVATION_PATH: "derivation-path",
     _ADDRESS: "address",
     _ORIGIN: "origin",
+    _ATTESTATION: "operator-attestation",
 }
 
 
@@ -84,6 +98,7 @@ class EthSignRequest:
     chain_id: int | None = None
     address: Address | None = None
     origin: str | None = None
+    attestation: bytes | None = None
 
     def __post_init__(self) -> None:
         _check(self, SIGN_REQUEST_TYPE)
@@ -107,6 +122,8 @@ class EthSignRequest:
             entries[_ADDRESS] = self.address.raw
         if self.origin is not None:
             entries[_ORIGIN] = self.origin
+        if self.attestation is not None:
+            entries[_ATTESTATION] = self.attestation
         return entries
 
     def to_tagged(self) -> Tag:
@@ -142,8 +159,20 @@ class EthSignRequest:
                 )
             address = Address(raw_address)
         origin = as_text(entries[_ORIGIN], f"{where}.origin") if _ORIGIN in entries else None
+        attestation = None
+        if _ATTESTATION in entries:
+            attestation = as_bytes(entries[_ATTESTATION], f"{where}.operator-attestation")
         with fields_under(where, SIGN_REQUEST_TYPE):
-            return cls(sign_data, DataType(raw_type), path, request_id, chain_id, address, origin)
+            return cls(
+                sign_data,
+                DataType(raw_type),
+                path,
+                request_id,
+                chain_id,
+                address,
+                origin,
+                attestation,
+            )
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> EthSignRequest:
@@ -153,6 +182,10 @@ class EthSignRequest:
     def to_cbor(self) -> bytes:
         """The deterministic CBOR of the untagged map (the ``ur:eth-sign-request`` payload)."""
         return encode(self.to_value())
+
+    def attested_cbor(self) -> bytes:
+        """The CBOR an operator attestation covers: this request without key 8."""
+        return replace(self, attestation=None).to_cbor()
 
     @classmethod
     def from_cbor(cls, data: bytes) -> EthSignRequest:
@@ -172,7 +205,7 @@ class EthSignRequest:
 
     def describe(self) -> dict[str, object]:
         """JSON-safe fields: bytes as hex, the address EIP-55 checksummed."""
-        return {
+        fields: dict[str, object] = {
             "request_id": None if self.request_id is None else str(self.request_id),
             "sign_data": self.sign_data.hex(),
             "data_type": int(self.data_type),
@@ -183,6 +216,10 @@ class EthSignRequest:
             "address": None if self.address is None else self.address.checksummed(),
             "origin": self.origin,
         }
+        if self.attestation is not None:
+            # Listed only when present: coldsign's extension, absent from other describers.
+            fields["operator_attestation"] = self.attestation.hex()
+        return fields
 
 
 def _check(request: EthSignRequest, where: str) -> None:
@@ -209,3 +246,5 @@ def _check(request: EthSignRequest, where: str) -> None:
         raise SchemaError(f"{where}.address", "must be an Address")
     if request.origin is not None:
         check_text(request.origin, f"{where}.origin")
+    if request.attestation is not None:
+        check_length(request.attestation, f"{where}.operator-attestation", ATTESTATION_LENGTH)

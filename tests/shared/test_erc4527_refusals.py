@@ -101,7 +101,7 @@ def test_the_base_messages_are_valid() -> None:
 
 
 def test_unknown_key_in_sign_request() -> None:
-    refused(EthSignRequest.from_cbor, sign_request(k8=1), SchemaError, "eth-sign-request.8")
+    refused(EthSignRequest.from_cbor, sign_request(k9=1), SchemaError, "eth-sign-request.9")
 
 
 def test_text_key_in_sign_request() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from signerkit import (
     OFFLINE,
     ONLINE,
     PASSPHRASE,
+    POLICY,
     STANDARD,
     FakeProbe,
     eip1559,
@@ -44,6 +46,7 @@ from signer.keys.session import KeySession
 from signer.keys.vault import Vault
 from signer.ledger import Outcome as LedgerOutcome
 from signer.ledger import payload_digest
+from signer.policy.attestation import attestation_message
 from signer.policy.verdict import Decision
 
 ETHER = 10**18
@@ -452,3 +455,60 @@ def test_parts_in_any_order_and_case() -> None:
     decoded = decode_parts(["", *shuffled, ""])
     assert decoded.batch and decoded.requests == tuple(asked)
     assert decoded.digest == hashlib.sha256(ur.cbor).digest()
+
+
+# --- operator attestation --------------------------------------------------------------------
+
+OPERATOR = STANDARD[3]
+
+
+def _attest(message: bytes, path: Any = OPERATOR) -> bytes:
+    signed = eth_key(path).sign_message(encode_defunct(primitive=attestation_message(message)))
+    return bytes(signed.signature)
+
+
+@pytest.fixture
+def attested_home(tmp_path: Path) -> SignerHome:
+    operator = eth_key(OPERATOR).address
+    policy = POLICY + f'\n[[operator]]\naddress = "{operator}"\nlabel = "ops laptop"\n'
+    return make_home(tmp_path / "attested", policy)
+
+
+def test_pinned_operator_refuses_an_unattested_request(attested_home: SignerHome) -> None:
+    _, result = run(attested_home, [tx_request(eip1559(0))])
+    assert result.items[0].outcome is Outcome.REFUSED
+    codes = [hit["code"] for hit in decisions(attested_home)[0]["verdict"]["refusals"]]
+    assert codes == ["operator-attestation"]
+
+
+def test_attested_request_is_signed(attested_home: SignerHome) -> None:
+    asked = tx_request(eip1559(0))
+    attested = replace(asked, attestation=_attest(asked.attested_cbor()))
+    _, result = run(attested_home, [attested])
+    assert result.items[0].outcome is Outcome.SIGNED
+    assert decisions(attested_home)[0]["attested_by"] == eth_key(OPERATOR).address
+
+
+def test_attestation_by_another_key_is_refused(attested_home: SignerHome) -> None:
+    asked = tx_request(eip1559(0))
+    forged = replace(asked, attestation=_attest(asked.attested_cbor(), STANDARD[2]))
+    _, result = run(attested_home, [forged])
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert decisions(attested_home)[0]["attested_by"] is None
+
+
+def test_attestation_of_another_request_is_refused(attested_home: SignerHome) -> None:
+    asked, other = tx_request(eip1559(0)), tx_request(eip1559(1))
+    moved = replace(asked, attestation=_attest(other.attested_cbor()))
+    _, result = run(attested_home, [moved])
+    assert result.items[0].outcome is Outcome.REFUSED
+
+
+def test_attested_batch_is_signed(attested_home: SignerHome) -> None:
+    batch = EthBatchSignRequest((tx_request(eip1559(0)), tx_request(eip1559(1))))
+    attested = replace(batch, attestation=_attest(batch.attested_cbor()))
+    with SignerCore.open(attested_home, probe=OFFLINE) as core:
+        prepared = prepare(attested_home, core, attested.to_ur())
+        result = core.sign(prepared, unlock=Unlocker(attested_home))
+    assert prepared.attested_by is not None
+    assert [item.outcome for item in result.items] == [Outcome.SIGNED, Outcome.SIGNED]

@@ -1,11 +1,12 @@
 """The ``coldsign-ur`` command: decode and encode UR parts, for operators and interop debugging.
 
-    coldsign-ur decode [FILE]        UR parts (one per line, any order) -> JSON on stdout
-    coldsign-ur decode --review [FILE]   a sign request or batch -> its plain-text review
+    coldsign-ur decode [SOURCE]          UR text, image, folder, video or camera -> JSON
+    coldsign-ur decode --review [SOURCE]   a sign request or batch -> its plain-text review
     coldsign-ur encode --type T --max-fragment-length N [--parts K]   CBOR hex on stdin -> parts
+    coldsign-ur show --type T --out FILE|DIR|-   CBOR hex on stdin -> GIF/MP4/PNG/terminal QR
 
-Exit status: 0 done; 2 invalid input (one line on stderr naming the part); 3 incomplete input
-(progress on stderr). The text interface is stable: later versions add image and video input.
+Exit status: 0 done; 2 invalid input (one line on stderr naming the part, or the file that
+cannot be read); 3 incomplete input (progress on stderr).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from channel.density import DEFAULT_PRESET, PRESET_ORDER, preset
+from channel.errors import ChannelError
+from channel.media import receive, unwrap, write_message
+from channel.output import DEFAULT_FPS
+from channel.sequence import DEFAULT_ORDER, PartStream, SendingOrder
+from channel.terminal import qr_text
 from shared import cbor
+from shared.compressed import COMPRESSED_TYPE
 from shared.erc4527 import (
     BATCH_SIGN_REQUEST_TYPE,
     DECODERS,
@@ -28,7 +36,10 @@ from shared.erc4527 import (
 from shared.errors import DecodeError, SchemaError
 from shared.registry import Registries, default_registries, parse_registry
 from shared.review import render_batch, render_review, review_batch, review_request
-from shared.ur import UR, URDecoder, UREncoder
+from shared.ur import UR, UREncoder
+
+# Types a compressed envelope may hold: every message type coldsign knows.
+ENVELOPE_INNER_TYPES = frozenset(DECODERS) | {"bytes"}
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -39,33 +50,8 @@ class _UsageError(Exception):
     """A command-line argument that cannot be used (reported like argparse's own errors)."""
 
 
-def _read_lines(path: str | None, stdin: TextIO) -> list[str]:
-    if path is None or path == "-":
-        return stdin.read().splitlines()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _UsageError(f"cannot read {path}: {exc}") from exc
-
-
-def feed_lines(decoder: URDecoder, lines: Sequence[str]) -> int:
-    """Feed every non-blank line to ``decoder``; return how many parts were read.
-
-    A bad part raises the decoder's ``DecodeError``, re-raised with the line number in
-    ``field`` so the operator knows which line to look at.
-    """
-    seen = 0
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        seen += 1
-        try:
-            decoder.receive(line)
-        except DecodeError as exc:
-            raise type(exc)(f"line {number}: {exc.field}", exc.reason, offset=exc.offset) from exc
-    return seen
+class _InvalidInput(Exception):
+    """Input that cannot be used, reported on one line with exit status 2."""
 
 
 def known_fields(ur: UR) -> dict[str, object] | None:
@@ -91,27 +77,29 @@ def _cmd_decode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
         raise _UsageError("--registry goes with --review")
     # The operator's registry is read first: a bad file fails before any part is decoded.
     registries = _registries(args.registry) if args.review else None
-    lines = _read_lines(args.file, stdin)
-    decoder = URDecoder()
     try:
-        seen = feed_lines(decoder, lines)
+        received = receive(args.file, stdin=stdin)
+        for note in received.notes:
+            print(f"coldsign-ur: note: {note.text}", file=stderr)
+        if received.ur is None:
+            progress = received.progress
+            print(
+                "coldsign-ur: incomplete: "
+                f"{progress.parts_received} of {progress.seq_len or '?'} parts received, "
+                f"{progress.fraction:.0%} recovered, about {progress.estimated_remaining} more "
+                f"needed ({received.parts_read} parts read)",
+                file=stderr,
+            )
+            return EXIT_INCOMPLETE
+        ur = unwrap(received.ur, ENVELOPE_INNER_TYPES)
     except DecodeError as exc:
         print(f"coldsign-ur: invalid input: {exc}", file=stderr)
         return EXIT_INVALID
-    if not decoder.is_complete:
-        progress = decoder.progress
-        print(
-            "coldsign-ur: incomplete: "
-            f"{progress.parts_received} of {progress.seq_len or '?'} parts received, "
-            f"{progress.fraction:.0%} recovered, about {progress.estimated_remaining} more "
-            f"needed ({seen} lines read)",
-            file=stderr,
-        )
-        return EXIT_INCOMPLETE
-    ur = decoder.result()
     if registries is not None:
         return _print_review(ur, registries, stdout, stderr)
     document: dict[str, object] = {"type": ur.type, "cbor": ur.cbor.hex()}
+    if ur is not received.ur:
+        document["envelope"] = COMPRESSED_TYPE
     try:
         document["fields"] = known_fields(ur)
     except DecodeError as exc:
@@ -161,16 +149,18 @@ def _print_review(ur: UR, registries: Registries, stdout: TextIO, stderr: TextIO
     return EXIT_OK
 
 
-def _cmd_encode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+def _read_message(args: argparse.Namespace, stdin: TextIO) -> UR:
+    """The message given as CBOR hex on stdin, of type ``--type``, checked if the type is known.
+
+    Raises ``_UsageError`` for a bad ``--type`` and ``_InvalidInput`` for a bad message.
+    """
     text = "".join(stdin.read().split())
     try:
         message = bytes.fromhex(text.removeprefix("0x"))
     except ValueError:
-        print("coldsign-ur: invalid input: stdin: not hexadecimal CBOR", file=stderr)
-        return EXIT_INVALID
+        raise _InvalidInput("stdin: not hexadecimal CBOR") from None
     if not message:
-        print("coldsign-ur: invalid input: stdin: empty message", file=stderr)
-        return EXIT_INVALID
+        raise _InvalidInput("stdin: empty message")
     try:
         ur = UR(args.type, message)
     except ValueError as exc:
@@ -179,12 +169,40 @@ def _cmd_encode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr:
         # A known type is checked before it is sent: a malformed request never leaves here.
         known_fields(ur)
     except DecodeError as exc:
-        print(f"coldsign-ur: invalid input: {ur.type}: {exc}", file=stderr)
-        return EXIT_INVALID
-    encoder = UREncoder(ur, args.max_fragment_length)
+        raise _InvalidInput(f"{ur.type}: {exc}") from exc
+    return ur
+
+
+def _cmd_encode(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    encoder = UREncoder(_read_message(args, stdin), args.max_fragment_length)
     count = 1 if encoder.is_single_part else (args.parts or encoder.seq_len)
     for part in encoder.parts(count):
         stdout.write(part + "\n")
+    return EXIT_OK
+
+
+def _cmd_show(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    ur = _read_message(args, stdin)
+    order = SendingOrder(args.order)
+    if args.out != "-":
+        path = write_message(
+            ur,
+            args.out,
+            density=args.density,
+            order=order,
+            fps=args.fps,
+            frames=args.frames,
+            compress=args.compress,
+        )
+        print(f"coldsign-ur: wrote {path}", file=stderr)
+        return EXIT_OK
+    # The terminal: each frame as half-block text, then its part, one after another.
+    if args.compress:
+        raise _UsageError("--compress writes files only; use --out FILE")
+    density = preset(args.density)
+    stream = PartStream(ur, density, order)
+    for part in stream.take(args.frames or stream.seq_len):
+        stdout.write(qr_text(part, ec=density.ec, version=stream.version) + "\n" + part + "\n\n")
     return EXIT_OK
 
 
@@ -215,7 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     decode = commands.add_parser(
         "decode", help="UR parts, one per line in any order, to JSON (stdin if no FILE)"
     )
-    decode.add_argument("file", nargs="?", help="a text file of UR parts; - or absent: stdin")
+    decode.add_argument(
+        "file",
+        nargs="?",
+        metavar="SOURCE",
+        help="UR parts as text (- or absent: stdin), an image, a folder of images, a video, "
+        "or camera:N",
+    )
     decode.add_argument(
         "--review",
         action="store_true",
@@ -235,6 +259,36 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument(
         "--parts", type=_positive, help="how many parts to print (default: the fragment count)"
     )
+    show = commands.add_parser(
+        "show", help="message CBOR as hex on stdin to QR codes: GIF, MP4, PNG frames or terminal"
+    )
+    show.add_argument("--type", required=True, help="the UR type, e.g. eth-batch-sign-request")
+    show.add_argument(
+        "--out",
+        required=True,
+        help="FILE.gif, FILE.mp4, FILE.txt (UR text), a folder for PNG frames, or - (terminal)",
+    )
+    show.add_argument(
+        "--density",
+        choices=PRESET_ORDER,
+        default=DEFAULT_PRESET,
+        help="bytes per QR code: low for poor cameras, high for good ones (default: %(default)s)",
+    )
+    show.add_argument(
+        "--order",
+        choices=[o.value for o in SendingOrder],
+        default=DEFAULT_ORDER.value,
+        help="sending order of the parts (default: %(default)s)",
+    )
+    show.add_argument("--fps", type=_positive, default=int(DEFAULT_FPS), help="frames per second")
+    show.add_argument(
+        "--frames", type=_positive, help="frames to write (default: twice the fragment count)"
+    )
+    show.add_argument(
+        "--compress",
+        action="store_true",
+        help="wrap in a coldsign-compressed envelope when smaller (coldsign receivers only)",
+    )
     return parser
 
 
@@ -251,11 +305,13 @@ def main(
     stderr = stderr or sys.stderr
     parser = build_parser()
     args = parser.parse_args(argv)
+    commands = {"decode": _cmd_decode, "encode": _cmd_encode, "show": _cmd_show}
     try:
-        if args.command == "decode":
-            return _cmd_decode(args, stdin, stdout, stderr)
-        return _cmd_encode(args, stdin, stdout, stderr)
-    except _UsageError as exc:
+        return commands[args.command](args, stdin, stdout, stderr)
+    except _InvalidInput as exc:
+        print(f"coldsign-ur: invalid input: {exc}", file=stderr)
+        return EXIT_INVALID
+    except (_UsageError, ChannelError) as exc:
         print(f"coldsign-ur: {exc}", file=stderr)
         return EXIT_INVALID
 

@@ -106,7 +106,7 @@ def test_incomplete_input_exits_3_with_progress() -> None:
 def test_empty_input_is_incomplete() -> None:
     code, _, err = run(["decode"], "\n\n")
     assert code == EXIT_INCOMPLETE
-    assert "0 lines read" in err
+    assert "0 parts read" in err
 
 
 @pytest.mark.parametrize(

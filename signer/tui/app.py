@@ -23,7 +23,13 @@ from shared.errors import DecodeError
 from shared.ur import UR
 from signer.airgap import NetworkProbe, SysfsProbe
 from signer.audit import AuditLog
-from signer.core import PreparedRequest, SignerCore, checked_air_gap, vault_header
+from signer.core import (
+    PreparedRequest,
+    SignerCore,
+    SigningResult,
+    checked_air_gap,
+    vault_header,
+)
 from signer.errors import (
     AirGapError,
     AuditTamperedError,
@@ -162,6 +168,8 @@ class SignerApp(App[None]):
         self.session: KeySession | None = None
         self.started: Started | None = None
         self.core_thread = CoreThread()
+        # True while the core signs: it locks the session itself when the batch is done.
+        self._signing = False
 
     def on_mount(self) -> None:
         # opencv writes its warnings to stderr, which would draw over the screen.
@@ -235,6 +243,8 @@ class SignerApp(App[None]):
 
     def check_lock(self) -> None:
         """Return to the unlock screen once the key session has locked itself."""
+        if self._signing:
+            return
         if self.session is not None and self.session.is_locked():
             self.lock("Locked after a while without signing. Unlock to go on.")
 
@@ -303,6 +313,7 @@ class SignerApp(App[None]):
 
     @on(ReviewScreen.Approved)
     def approved(self, event: ReviewScreen.Approved) -> None:
+        self._signing = True
         self._sign(event.prepared, event.acknowledgements)
 
     @on(ReviewScreen.Rejected)
@@ -311,6 +322,7 @@ class SignerApp(App[None]):
             self.go_home()
             return
         # Nothing could be signed: let the core record every refusal (it unlocks nothing).
+        self._signing = True
         self._sign(event.prepared, {})
 
     @work(thread=True, exclusive=True, group="sign")
@@ -326,11 +338,22 @@ class SignerApp(App[None]):
             )
         except VaultLockedError:
             self.call_from_thread(
-                self.lock, "The keys locked before signing; nothing was signed. Unlock to go on."
+                self._sign_failed,
+                "The keys locked before signing; nothing was signed. Unlock to go on.",
             )
             return
-        screen = SignatureScreen(result, animate=self.wiring.animate)
-        self.call_from_thread(self._replace_stack, screen)
+        self.call_from_thread(self._signed, result)
+
+    def _signed(self, result: SigningResult) -> None:
+        self._signing = False
+        if self.session is not None and self.session.is_locked():
+            # The core locked the keys after the batch, as it always does.
+            self.session = None
+        self._replace_stack(SignatureScreen(result, animate=self.wiring.animate))
+
+    def _sign_failed(self, notice: str) -> None:
+        self._signing = False
+        self.lock(notice)
 
     def _session_for_signing(self) -> KeySession:
         """The unlocked session, for the core (which locks it when the batch is done)."""

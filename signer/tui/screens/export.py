@@ -39,8 +39,8 @@ class ExportScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("left_square_bracket", "slower", "Slower"),
         Binding("right_square_bracket", "faster", "Faster"),
-        Binding("minus", "sparser", "Smaller code"),
-        Binding("plus,equals_sign", "denser", "Larger code"),
+        Binding("minus", "sparser", "Smaller"),
+        Binding("plus,equals_sign", "denser", "Larger"),
         Binding("f1", "app.help", "Help"),
     ]
 

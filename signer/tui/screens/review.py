@@ -31,8 +31,13 @@ from signer.tui.widgets.detail import ReviewDetail, asset_amount
 from signer.tui.widgets.verdict import item_decision, item_verdict_text, verdict_badge
 from signer.tui.widgets.warnings import grouped_warnings_text
 
-# Below this width the destination column wraps the address onto two lines.
-WIDE = 110
+# Columns besides destination and amount: number (3), verdict (9), cell padding (2 x 4)
+# and the scroll bar (2).
+FIXED_COLUMNS = 22
+# The whole grouped address is 51 columns; below that it wraps between groups, 5 per line.
+ADDRESS_WIDTH = 51
+HALF_ADDRESS_WIDTH = 26
+MIN_AMOUNT_WIDTH = 24
 
 
 def destination_label(policy: Policy, chain_id: int | None, payment: Payment) -> str | None:
@@ -161,12 +166,12 @@ class ReviewScreen(Screen[None]):
 
     def _fill_table(self) -> None:
         table: DataTable[Text] = self.query_one("#review-table", DataTable)
-        wide = self.app.size.width >= WIDE
-        # The whole grouped address is 51 columns; narrower, it wraps between groups.
-        destination_width = 51 if wide else 26
+        room = self.app.size.width - FIXED_COLUMNS
+        wide = room >= ADDRESS_WIDTH + MIN_AMOUNT_WIDTH
+        destination_width = ADDRESS_WIDTH if wide else HALF_ADDRESS_WIDTH
         table.add_column("#", width=3)
         table.add_column("Destination", width=destination_width)
-        table.add_column("Amount", width=24 if wide else 18)
+        table.add_column("Amount", width=max(MIN_AMOUNT_WIDTH, room - destination_width))
         table.add_column("Verdict", width=9)
         height = 2 if wide else 3
         for item in self.prepared.items:

@@ -61,9 +61,9 @@ class SignatureScreen(Screen[None]):
         Binding("escape", "done", "Done"),
         Binding("left_square_bracket", "slower", "Slower"),
         Binding("right_square_bracket", "faster", "Faster"),
-        Binding("minus", "sparser", "Smaller code"),
-        Binding("plus,equals_sign", "denser", "Larger code"),
-        Binding("w", "write", "Write to file"),
+        Binding("minus", "sparser", "Smaller"),
+        Binding("plus,equals_sign", "denser", "Larger"),
+        Binding("w", "write", "Save"),
         Binding("f1", "app.help", "Help"),
     ]
     AUTO_FOCUS = None

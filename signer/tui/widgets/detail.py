@@ -98,7 +98,9 @@ def review_text(review: Review, verdict: Text | None) -> Text:
     for field in review.fields:
         if field.section != section:
             section = field.section
-            heading = untrusted("\n" + (section or "details").capitalize(), style="bold")
+            name = section or "details"
+            heading = Text("\n")
+            heading.append_text(untrusted(name[:1].upper() + name[1:], style="bold"))
             parts.append(heading)
         parts.append(field_line(field))
     return Text("\n").join(parts)

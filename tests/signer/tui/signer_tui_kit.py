@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -241,12 +242,12 @@ def record_video(ur: UR, path: Path, *, fragment: int = 80, extra: int = 4) -> P
     return write_mp4(frames, path, fps=8)
 
 
-def screen_lines(app: App[object]) -> list[str]:
+def screen_lines(app: App[Any]) -> list[str]:
     """The text of every line of the screen as it is drawn now."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-def screen_text(app: App[object]) -> str:
+def screen_text(app: App[Any]) -> str:
     """The whole screen as text, lines joined with newlines."""
     return "\n".join(line.rstrip() for line in screen_lines(app))
 
@@ -255,7 +256,7 @@ def screen_text(app: App[object]) -> str:
 _HALVES = {"█": (True, True), "▀": (True, False), "▄": (False, True), " ": (False, False)}
 
 
-def rasterise(app: App[object], widget: Widget, *, scale: int = 4) -> npt.NDArray[np.uint8]:
+def rasterise(app: App[Any], widget: Widget, *, scale: int = 4) -> npt.NDArray[np.uint8]:
     """The widget's region of the screen as drawn now, as a grayscale image.
 
     Every cell becomes two pixels stacked (its upper and lower half), each in the colour
@@ -286,7 +287,7 @@ def _gray(color: tuple[int, int, int]) -> int:
     return (299 * red + 587 * green + 114 * blue) // 1000
 
 
-def decode_screen_qr(app: App[object], widget: Widget) -> str:
+def decode_screen_qr(app: App[Any], widget: Widget) -> str:
     """The text of the one QR code drawn in ``widget``, read back with zbar."""
     image = rasterise(app, widget)
     height, width = image.shape
@@ -308,3 +309,8 @@ async def unlock(pilot: Pilot[None], passphrase: str = PASSPHRASE) -> None:
     pilot.app.screen.query_one("#passphrase", Input).value = passphrase
     await pilot.press("enter")
     await settle(pilot)
+
+
+def screen_words(app: App[Any]) -> str:
+    """The screen's text with every run of whitespace (line breaks too) made one space."""
+    return " ".join(screen_text(app).split())

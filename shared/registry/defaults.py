@@ -1,6 +1,6 @@
 """The small registry set coldsign ships: well-known chains, tokens and Safe deployments.
 
-Operators extend or override it with their own registry file (see docs/policy.md). Sources:
+Operators extend or override it with their own registry file (see docs/registry.md). Sources:
 chain ids from each chain's EIP-155 registration (chainlist / ethereum-lists/chains); token
 contracts from the issuers' published addresses; Safe addresses from
 safe-global/safe-deployments ``src/assets/v1.3.0`` and ``v1.4.1`` (canonical and eip155

@@ -112,8 +112,12 @@ class Registries:
         return self.tokens.get((chain_id, address))
 
     def label(self, chain_id: int, address: Address) -> str | None:
-        """The address book's label for ``address`` on ``chain_id`` (chain-specific first)."""
-        entries = self._labels_by_address.get(address, ())
+        """The address book's label for ``address`` on ``chain_id`` (chain-specific first).
+
+        Among equal candidates the last one wins, so an operator's file merged over the shipped
+        registries overrides a shipped label.
+        """
+        entries = self._labels_by_address.get(address, ())[::-1]
         for entry in entries:
             if entry.chain_id == chain_id:
                 return entry.label

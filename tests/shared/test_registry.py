@@ -144,3 +144,8 @@ def test_defaults_name_the_canonical_permit2_contract_on_every_chain() -> None:
     reg = default_registries()
     assert reg.label(1, PERMIT2_ADDRESS) == "Uniswap Permit2"
     assert reg.label(8453, PERMIT2_ADDRESS) == "Uniswap Permit2"
+
+
+def test_an_operators_label_overrides_a_shipped_one() -> None:
+    own = parse_registry(f'[[label]]\naddress = "{PERMIT2_ADDRESS.checksummed()}"\nlabel = "P2"\n')
+    assert default_registries().merged(own).label(1, PERMIT2_ADDRESS) == "P2"

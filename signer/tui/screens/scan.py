@@ -194,10 +194,13 @@ class ScanScreen(Screen[None]):
         self._state(Text("Request received. Decoding and checking it…", style="bold green"))
 
     def refused(self, reason: str) -> None:
-        """The app could not decode what arrived: say so and listen again (attribute down)."""
-        self._notes.append(untrusted(f"refused what was received: {reason}", style="bold red"))
-        self.query_one("#scan-notes", Static).update(Text("\n").join(self._notes[-NOTES_SHOWN:]))
-        self._start(self._source)
+        """What arrived is not a request the signer can read: say so (attribute down).
+
+        Reading does not start again by itself: the same code would only be refused again.
+        """
+        text = untrusted(f"Refused what was received: {reason}", style="bold red")
+        text.append("\nNothing was signed. Press r to scan again, or Esc to go back.")
+        self._state(text)
 
     def action_back(self) -> None:
         path = self.query_one("#scan-path", Input)

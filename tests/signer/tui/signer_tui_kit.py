@@ -314,3 +314,11 @@ async def unlock(pilot: Pilot[None], passphrase: str = PASSPHRASE) -> None:
 def screen_words(app: App[Any]) -> str:
     """The screen's text with every run of whitespace (line breaks too) made one space."""
     return " ".join(screen_text(app).split())
+
+
+def region_words(app: App[Any], selector: str) -> str:
+    """What the widget matching ``selector`` shows on screen, whitespace made single spaces."""
+    region = app.screen.query_one(selector).region
+    strips = app.screen._compositor.render_strips()
+    lines = [strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom)]
+    return " ".join(" ".join(lines).split())

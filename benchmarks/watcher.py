@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ class CountingTransport:
         self.seconds = 0.0
         self.calls = 0
 
-    def call(self, method: str, params: list[object]) -> object:
+    def call(self, method: str, params: Sequence[object]) -> object:
         start = time.perf_counter()
         try:
             return self.inner.call(method, params)

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from anvil import CHAIN_ID, MNEMONIC, ROOT, Anvil
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 
 from shared.address import parse_address

@@ -14,7 +14,7 @@
 
 Every decision, refusals included, is one ``decision`` entry in the audit log with the
 request digest (SHA-256 of the request's CBOR), the item's digest, the review digest
-(SHA-256 of the review as rendered for the operator), the signing hash, the verdict and its
+(:mod:`signer.evidence`: SHA-256 of what the review showed), the signing hash, the verdict and its
 rules, the ledger outcome, the signature digest (SHA-256 of ``r || s || v``) and the policy
 hash. An item the signer cannot decode is refused and audited like any other; a request whose
 envelope (UR parts, CBOR, ERC-4527 schema) does not decode is bad input and is not audited.
@@ -34,11 +34,12 @@ from shared.address import Address
 from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature, EthSignRequest
 from shared.errors import DecodeError
 from shared.registry import Registries
-from shared.review import BatchReview, Review, render_review, review_request, summarise
+from shared.review import BatchReview, Review, review_request, summarise
 from shared.ur import UR
 from signer.airgap import AirGapStatus, NetworkProbe, check
 from signer.audit import AuditKind, AuditLog
 from signer.errors import AirGapError, KeyPathError, LedgerError
+from signer.evidence import review_digest
 from signer.home import SignerHome
 from signer.intake import DecodedRequest
 from signer.keys.accounts import EnrolledAccount
@@ -91,6 +92,8 @@ class PreparedItem:
     computed: ComputedDigest | None
     account: EnrolledAccount | None
     key_refusal: str | None
+    # Why the signer's own digest is missing although the review exists (None otherwise).
+    digest_problem: str | None = None
 
     @property
     def number(self) -> int:
@@ -284,14 +287,20 @@ class SignerCore:
                 found if found is not None else refuse_undecodable(_some(error), policy=policy)
             )
             review = reviews[index]
-            computed = None
-            if review is not None:
-                computed = compute_digest(request)
-                if computed.digest != review.signing_hash:
-                    raise RuntimeError("the review and the signer computed different hashes")
+            computed, problem = (None, None) if review is None else _digest(request, review)
             account, key_refusal = keys[index]
             items.append(
-                PreparedItem(index, request, review, error, verdict, computed, account, key_refusal)
+                PreparedItem(
+                    index,
+                    request,
+                    review,
+                    error,
+                    verdict,
+                    computed,
+                    account,
+                    key_refusal,
+                    problem,
+                )
             )
         return PreparedRequest(decoded, tuple(items), batch_review, policy, operator)
 
@@ -438,7 +447,7 @@ def _blocker(item: PreparedItem, acks: Mapping[int, str]) -> str | None:
     if item.account is None:
         return f"key check: {item.key_refusal}"
     if item.computed is None:
-        return "the request could not be decoded"
+        return item.digest_problem or "the request could not be decoded"
     confirmation = item.verdict.confirmation
     if confirmation is not None:
         typed = acks.get(item.number)
@@ -447,6 +456,17 @@ def _blocker(item: PreparedItem, acks: Mapping[int, str]) -> str | None:
         if not confirmation.accepts(typed):
             return "needs confirmation: the acknowledgement does not match"
     return None
+
+
+def _digest(request: EthSignRequest, review: Review) -> tuple[ComputedDigest | None, str | None]:
+    """The signer's own digest of ``request``, checked against the review's signing hash."""
+    try:
+        computed = compute_digest(request, transaction=review.subject.transaction)
+    except DecodeError as exc:
+        return None, f"cannot compute the signing hash: {exc}"
+    if computed.digest != review.signing_hash:
+        return None, "the review and the signer computed different signing hashes"
+    return computed, None
 
 
 def _key_check(
@@ -504,7 +524,7 @@ def _decision_fields(
         else {
             "kind": review.kind.value,
             "chain_id": review.chain_id,
-            "digest": hashlib.sha256(render_review(review).encode("utf-8")).hexdigest(),
+            "digest": review_digest(review).hex(),
             "signing_hash": review.signing_hash.hex(),
             "warnings": sorted({warning.code.value for warning in review.warnings}),
         },

@@ -64,28 +64,41 @@ class ComputedDigest:
     transaction: Transaction | None = None
 
 
-def compute_digest(request: EthSignRequest) -> ComputedDigest:
+def compute_digest(
+    request: EthSignRequest, *, transaction: Transaction | None = None
+) -> ComputedDigest:
     """Decode ``request.sign_data`` strictly and compute the digest to sign.
 
-    Raises the decoders' :class:`~shared.errors.DecodeError` subclasses for anything that does
-    not decode; a transaction that does not re-encode to exactly ``sign-data`` is refused.
+    ``transaction`` may be the transaction the review already decoded from this very
+    ``sign-data`` (the core passes it, then checks the result against the review's own
+    signing hash, which the review computed by re-encoding the decoded fields). Raises the
+    decoders' :class:`~shared.errors.DecodeError` subclasses for anything that does not
+    decode, and :class:`TransactionError` for a transaction of another chain than the
+    request names.
     """
     data_type = request.data_type
     if data_type is DataType.TRANSACTION or data_type is DataType.TYPED_TRANSACTION:
-        transaction = decode_transaction(
-            request.sign_data, int(data_type), chain_id=request.chain_id
-        )
-        payload = transaction.unsigned_payload()
-        if payload != request.sign_data:
-            # The decoders are canonical, so this cannot happen; if it did, what would be
-            # signed is not the bytes that were shown.
-            raise TransactionError("sign-data", "does not re-encode to the same bytes")
+        if transaction is None:
+            transaction = decode_transaction(request.sign_data, int(data_type))
+            if transaction.unsigned_payload() != request.sign_data:
+                # The decoders are canonical, so this cannot happen; if it did, what would be
+                # signed is not the bytes that were shown.
+                raise TransactionError("sign-data", "does not re-encode to the same bytes")
+        elif int(data_type) != transaction.DATA_TYPE:
+            raise TransactionError("data-type", "the transaction given is of another data type")
+        if request.chain_id is not None and transaction.chain_id != request.chain_id:
+            raise TransactionError(
+                "tx.chain_id",
+                f"the request is for chain {request.chain_id} but the transaction is for"
+                f" chain {transaction.chain_id}",
+            )
         kind = (
             SignedKind.LEGACY_TRANSACTION
             if isinstance(transaction, LegacyTransaction)
             else SignedKind.TYPED_TRANSACTION
         )
-        return ComputedDigest(kind, keccak256(payload), transaction)
+        # EIP-155 / EIP-2718: the digest is keccak256 of exactly these (canonical) bytes.
+        return ComputedDigest(kind, keccak256(request.sign_data), transaction)
     if data_type is DataType.PERSONAL_MESSAGE:
         return ComputedDigest(SignedKind.PERSONAL_MESSAGE, personal_message_hash(request.sign_data))
     return ComputedDigest(SignedKind.TYPED_DATA, hash_typed_data(request.sign_data))

@@ -39,6 +39,7 @@ from shared.ur import UR, UREncoder
 from signer.audit import AuditEntry, AuditLog
 from signer.core import Outcome, PreparedRequest, SignerCore, SigningResult, vault_header
 from signer.errors import AirGapError, AuditTamperedError, WrongPassphraseError
+from signer.evidence import review_digest
 from signer.home import SignerHome
 from signer.intake import decode_parts, decode_request
 from signer.keys.paths import Scheme, scheme_path
@@ -512,3 +513,22 @@ def test_attested_batch_is_signed(attested_home: SignerHome) -> None:
         result = core.sign(prepared, unlock=Unlocker(attested_home))
     assert prepared.attested_by is not None
     assert [item.outcome for item in result.items] == [Outcome.SIGNED, Outcome.SIGNED]
+
+
+def test_chain_mismatch_is_refused_and_audited(home: SignerHome) -> None:
+    mismatched = replace(tx_request(eip1559(0)), chain_id=137)
+    prepared, result = run(home, [mismatched])
+    assert prepared.items[0].computed is None
+    assert "chain" in (prepared.items[0].digest_problem or "")
+    assert result.items[0].outcome is Outcome.REFUSED
+    assert decisions(home)[0]["decision"] == "refused"
+
+
+def test_review_digest_is_recorded_and_tracks_the_content(home: SignerHome) -> None:
+    prepared, _ = run(home, [tx_request(eip1559(0))])
+    review = prepared.items[0].review
+    assert review is not None
+    assert decisions(home)[0]["review"]["digest"] == review_digest(review).hex()
+    assert review_digest(review) == review_digest(replace(review))
+    assert review_digest(replace(review, title=review.title + " ")) != review_digest(review)
+    assert review_digest(replace(review, payments=())) != review_digest(review)

@@ -308,3 +308,24 @@ def test_signature_uses_the_session_primitive(
     asked = tx_request(eip1559(11), STANDARD[3])
     sign_request(session, asked)
     assert seen == [(STANDARD[3], keccak256(asked.sign_data))]
+
+
+def test_digest_from_an_already_decoded_transaction() -> None:
+    asked = tx_request(eip1559(12))
+    decoded = decode_transaction(asked.sign_data, 4)
+    computed = compute_digest(asked, transaction=decoded)
+    assert computed.digest == compute_digest(asked).digest == decoded.signing_hash()
+    legacy = tx_request(
+        {
+            "chainId": 1,
+            "nonce": 0,
+            "gasPrice": 1,
+            "gas": 21000,
+            "to": RECIPIENT,
+            "value": 0,
+            "data": b"",
+        }
+    )
+    with pytest.raises(TransactionError) as caught:
+        compute_digest(legacy, transaction=decoded)
+    assert caught.value.field == "data-type"

@@ -1,0 +1,225 @@
+"""Signing throughput: a 1,000-transaction EIP-1559 batch through the signer's whole path.
+
+Run: ``.venv/bin/python benchmarks/signing.py``. Prints signatures per second for
+
+- coldsign, in memory: UR parts decoded, every item reviewed, judged by the policy (batch
+  limits included), its key checked, its hash recomputed, and signed;
+- coldsign with durable records: the same plus, per item, the nonce-ledger check and record
+  (SQLite, synchronous=FULL) and an fsync'd audit entry, then the limits store (what
+  ``coldsign-signer sign`` does);
+- eth-account's ``sign_transaction`` on the same transactions (its own parsing and signing),
+
+and the ratio of the first to the last. Each is the median of a few runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eth_account import Account
+
+from shared.address import parse_address
+from shared.erc4527 import (
+    DataType,
+    EthBatchSignRequest,
+    EthSignature,
+    EthSignRequest,
+    Keypath,
+    RequestId,
+)
+from shared.tx import DynamicFeeTransaction
+from shared.ur import UREncoder
+from signer.airgap import InterfaceKind, InterfaceState
+from signer.core import PreparedRequest, SignerCore, vault_header
+from signer.home import SignerHome
+from signer.intake import decode_parts
+from signer.keys.bip39 import SecretMnemonic
+from signer.keys.kdf import MIN_PARAMS
+from signer.keys.paths import Scheme, scheme_path
+from signer.keys.vault import Vault
+from signer.signing import to_eth_signature
+
+BATCH = 1000
+RUNS = 3
+PASSPHRASE = "benchmark passphrase"
+# anvil's published development mnemonic and its account 9 as the destination.
+MNEMONIC = "test test test test test test test test test test test junk"
+DESTINATION = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+PATH = scheme_path(Scheme.STANDARD, 0)
+POLICY = f"""\
+[policy]
+name = "benchmark"
+version = 1
+
+[[chain]]
+id = 1
+label = "Ethereum"
+max_fee_per_gas_gwei = "500"
+max_total_fee_native = "1"
+
+[[account]]
+path = "{PATH}"
+label = "cold"
+
+[[destination]]
+chain = 1
+address = "{DESTINATION}"
+assets = ["native"]
+label = "Hot wallet"
+
+[[limit]]
+chain = 1
+asset = "native"
+per_tx = "1"
+per_24h = "1000000"
+"""
+
+
+class Offline:
+    """A network probe that finds only loopback."""
+
+    def interfaces(self) -> list[InterfaceState]:
+        return [InterfaceState("lo", True, InterfaceKind.LOOPBACK)]
+
+    def radios(self) -> list[str]:
+        return []
+
+
+def transactions() -> list[dict[str, Any]]:
+    """1,000 EIP-1559 ETH transfers in eth-account's dict form."""
+    return [
+        {
+            "type": 2,
+            "chainId": 1,
+            "nonce": nonce,
+            "maxFeePerGas": 30 * 10**9 + nonce,
+            "maxPriorityFeePerGas": 10**9,
+            "gas": 21000,
+            "to": DESTINATION,
+            "value": 10**15 + nonce,
+            "data": b"",
+            "accessList": [],
+        }
+        for nonce in range(BATCH)
+    ]
+
+
+def request_parts(txs: list[dict[str, Any]]) -> list[str]:
+    """The batch request as UR parts, built with coldsign's own types."""
+    keypath = Keypath.parse(str(PATH))
+    requests = []
+    for tx in txs:
+        body = DynamicFeeTransaction(
+            chain_id=tx["chainId"],
+            nonce=tx["nonce"],
+            max_priority_fee_per_gas=tx["maxPriorityFeePerGas"],
+            max_fee_per_gas=tx["maxFeePerGas"],
+            gas_limit=tx["gas"],
+            to=parse_address(tx["to"], field="to"),
+            value=tx["value"],
+            data=tx["data"],
+            access_list=(),
+        )
+        requests.append(
+            EthSignRequest(
+                body.unsigned_payload(),
+                DataType.TYPED_TRANSACTION,
+                keypath,
+                RequestId(uuid.uuid4().bytes),
+                1,
+            )
+        )
+    encoder = UREncoder(EthBatchSignRequest(tuple(requests)).to_ur(), 400)
+    return encoder.parts(encoder.seq_len)
+
+
+def median(action: Callable[[], object], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def make_home(folder: Path) -> SignerHome:
+    home = SignerHome.resolve(folder)
+    home.create()
+    Vault(home.vault_path).import_mnemonic(
+        PASSPHRASE, SecretMnemonic.from_phrase(MNEMONIC), [PATH], kdf=MIN_PARAMS
+    )
+    home.write_policy(POLICY.encode())
+    return home
+
+
+def in_memory(home: SignerHome, core: SignerCore, parts: list[str]) -> list[EthSignature]:
+    """Decode, review, judge, check keys, recompute hashes, sign: no records written."""
+    prepared = prepare(home, core, parts)
+    session = Vault(home.vault_path).unlock(PASSPHRASE)
+    try:
+        signatures = []
+        for item in prepared.items:
+            if not item.signable or item.computed is None or item.account is None:
+                raise RuntimeError(f"item {item.number} was not approved: {item.verdict}")
+            raw = session._sign_computed_digest(item.account.path, item.computed.digest)
+            signatures.append(to_eth_signature(item.computed, raw, item.request))
+        return signatures
+    finally:
+        session.lock()
+
+
+def prepare(home: SignerHome, core: SignerCore, parts: list[str]) -> PreparedRequest:
+    return core.prepare(
+        decode_parts(parts),
+        policy=core.load_policy(),
+        registries=home.registries(),
+        header=vault_header(home),
+    )
+
+
+def main() -> None:
+    txs = transactions()
+    parts = request_parts(txs)
+    account = Account.from_key(_anvil_key())
+    eth_account = median(lambda: [account.sign_transaction(tx) for tx in txs])
+    with tempfile.TemporaryDirectory() as folder:
+        home = make_home(Path(folder) / "home")
+        with SignerCore.open(home, probe=Offline()) as core:
+            # Unlocking (scrypt) is excluded: it happens once per batch, not per signature.
+            memory = median(lambda: in_memory(home, core, parts)) - median(
+                lambda: Vault(home.vault_path).unlock(PASSPHRASE).lock()
+            )
+            prepared = prepare(home, core, parts)
+            vault = Vault(home.vault_path)
+            durable = median(
+                lambda: core.sign(prepared, unlock=lambda: vault.unlock(PASSPHRASE)), 1
+            )
+    print(f"batch of {BATCH} EIP-1559 transfers ({len(parts)} UR parts)")
+    print(f"coldsign, decode+review+policy+sign: {BATCH / memory:,.0f} signatures/s")
+    print(f"coldsign, plus ledger+audit+limits records (fsync): {BATCH / durable:,.0f} /s")
+    print(f"eth-account sign_transaction:         {BATCH / eth_account:,.0f} signatures/s")
+    print(f"ratio coldsign / eth-account: {eth_account / memory:.1f}x")
+
+
+def _anvil_key() -> bytes:
+    mnemonic = SecretMnemonic.from_phrase(MNEMONIC)
+    from signer.keys.bip32 import master_key
+
+    seed = mnemonic.seed()
+    try:
+        return master_key(seed).derive(PATH).private_key
+    finally:
+        seed[:] = bytes(len(seed))
+
+
+if __name__ == "__main__":
+    main()

@@ -331,15 +331,16 @@ class Store:
         return tuple((a, b, c) for a, b, c in rows)
 
     def cancel(self, withdrawal_id: str, note: str) -> None:
-        """Cancel a withdrawal that has not been signed yet (and its unsigned requests)."""
+        """Cancel a withdrawal that has not been built (a built one holds a nonce)."""
         with self.transaction():
             current = self.withdrawal(withdrawal_id)
             if current is None:
                 raise StateError(f"no withdrawal {withdrawal_id!r}")
-            check_transition(f"withdrawal {withdrawal_id}", current.status, Status.CANCELLED)
-            for request in self.requests_for(withdrawal_id):
-                if request.status in (Status.BUILT, Status.AWAITING_SIGNATURE):
-                    self._set_request(request, Status.CANCELLED, note)
+            if current.status is not Status.RECEIVED:
+                raise StateError(
+                    f"withdrawal {withdrawal_id} is {current.status}: only a received "
+                    "withdrawal can be cancelled (a built one holds a nonce)"
+                )
             self._set_withdrawal(current, Status.CANCELLED, note)
 
     # batches and requests -------------------------------------------------------------

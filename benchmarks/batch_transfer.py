@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from wire_format import batch_request, batch_signature
+# The sample batch is shared with the tests (tests/samples.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from samples import signature_batch, withdrawal_batch
 
 from channel.density import PRESET_ORDER, preset
 from channel.sequence import DEFAULT_ORDER, PartMaker, simulate_loss
@@ -30,9 +30,9 @@ TARGETS = {("forward", "plain"): 50, ("forward", "compressed"): 20, ("back", "pl
 
 
 def main() -> None:
-    request = batch_request()
+    request = withdrawal_batch()
     forward = request.to_ur()
-    back = batch_signature(request).to_ur()
+    back = signature_batch(request).to_ur()
     messages: dict[tuple[str, str], UR] = {
         ("forward", "plain"): forward,
         ("forward", "compressed"): compress_ur(forward),

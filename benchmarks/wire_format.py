@@ -13,79 +13,17 @@ from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from shared.address import Address
-from shared.erc4527 import (
-    DataType,
-    EthBatchSignature,
-    EthBatchSignRequest,
-    EthSignature,
-    EthSignRequest,
-    Keypath,
-    RequestId,
-)
-from shared.tx import DynamicFeeTransaction
+from shared.erc4527 import EthBatchSignature, EthBatchSignRequest
 from shared.ur import URDecoder, UREncoder
 
-TOKEN = Address(bytes.fromhex("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"))
-TRANSFER = bytes.fromhex("a9059cbb")
-
-
-def batch_request(count: int = 100) -> EthBatchSignRequest:
-    """``count`` EIP-1559 withdrawals, half ETH and half ERC-20, as a watcher would build them."""
-    rng = random.Random(100)
-    path = Keypath.parse("m/44'/60'/0'/0/0", source_fingerprint=0x12345678)
-    source = Address(rng.randbytes(20))
-    requests = []
-    for nonce in range(count):
-        destination = Address(rng.randbytes(20))
-        if nonce % 2:
-            to, value = TOKEN, 0
-            data = (
-                TRANSFER + bytes(12) + destination.raw + rng.randrange(10**12).to_bytes(32, "big")
-            )
-        else:
-            to, value, data = destination, rng.randrange(10**18), b""
-        tx = DynamicFeeTransaction(
-            chain_id=1,
-            nonce=nonce,
-            gas_limit=65_000 if data else 21_000,
-            to=to,
-            value=value,
-            data=data,
-            max_priority_fee_per_gas=2 * 10**9,
-            max_fee_per_gas=40 * 10**9,
-            access_list=(),
-        )
-        requests.append(
-            EthSignRequest(
-                sign_data=tx.unsigned_payload(),
-                data_type=DataType(4),
-                derivation_path=path,
-                request_id=RequestId(rng.randbytes(16)),
-                chain_id=1,
-                address=source,
-                origin="coldsign-watcher",
-            )
-        )
-    return EthBatchSignRequest(tuple(requests))
-
-
-def batch_signature(request: EthBatchSignRequest) -> EthBatchSignature:
-    rng = random.Random(200)
-    return EthBatchSignature(
-        tuple(
-            EthSignature(
-                r=rng.randbytes(32),
-                s=rng.randbytes(32),
-                v=rng.randrange(2),
-                request_id=item.request_id,
-            )
-            for item in request.requests
-        )
-    )
+# The sample batch is shared with the tests (tests/samples.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from samples import signature_batch, withdrawal_batch
 
 
 def best_of(repeat: int, action: Callable[[], object]) -> float:
@@ -152,8 +90,8 @@ def report_ur(name: str, ur_type: str, make_ur: Callable[[], object], fragment: 
 
 
 def main() -> None:
-    request = batch_request()
-    signatures = batch_signature(request)
+    request = withdrawal_batch()
+    signatures = signature_batch(request)
     print("CBOR (deterministic, strict decode incl. schema checks)")
     report_cbor("100-request batch", request.to_cbor, EthBatchSignRequest.from_cbor)
     report_cbor("100-signature batch", signatures.to_cbor, EthBatchSignature.from_cbor)

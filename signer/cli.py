@@ -138,9 +138,19 @@ def main(argv: Sequence[str] | None = None, *, environment: Environment | None =
         args, "command", None
     )
     if command is None:
-        # The TUI will start here; until then, say what there is.
-        parser.print_help(env.stdout)
-        return EXIT_OK
+        if not env.terminal:
+            # No terminal to draw the screen on (a pipe, a test): say what there is.
+            parser.print_help(env.stdout)
+            return EXIT_OK
+        # Imported here so that the headless commands never load Textual.
+        from signer.tui.launch import run_screen
+
+        return run_screen(
+            SignerHome.resolve(args.home),
+            probe=env.probe,
+            allow_online=args.allow_online,
+            clock=env.clock,
+        )
     try:
         return command(args, env)
     except (DecodeError, IncompleteError, InputError) as exc:

@@ -167,6 +167,8 @@ class SignerApp(App[None]):
         self.vault = Vault(wiring.home.vault_path, clock=wiring.clock)
         self.session: KeySession | None = None
         self.started: Started | None = None
+        # True when start-up was refused (the screen says why): the program exits with 1.
+        self.blocked = False
         self.core_thread = CoreThread()
         # True while the core signs: it locks the session itself when the batch is done.
         self._signing = False
@@ -184,6 +186,7 @@ class SignerApp(App[None]):
 
     def _started(self, outcome: Started | BlockedScreen) -> None:
         if isinstance(outcome, BlockedScreen):
+            self.blocked = True
             self.push_screen(outcome)
             return
         self.started = outcome

@@ -65,9 +65,10 @@ trap 'rm -rf "$work"' EXIT
 iso=$work/iso
 mkdir -p "$iso/live" "$iso/boot/grub" "$iso/coldsign"
 log "squashfs of the root ($compression)"
+# squashfs-tools >= 4.4 sets the filesystem's time and every file's time to SOURCE_DATE_EPOCH.
 mksquashfs "$rootfs" "$iso/live/filesystem.squashfs" -comp "$compression" -noappend \
-  -no-progress -quiet -reproducible -mkfs-time "$SOURCE_DATE_EPOCH" \
-  -all-time "$SOURCE_DATE_EPOCH" -wildcards -e 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' >&2
+  -no-progress -quiet -reproducible \
+  -wildcards -e 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' >&2
 cp "${kernels[0]}" "$iso/live/vmlinuz"
 cp "$rootfs/boot/initrd.img-$version" "$iso/live/initrd.img"
 cp "$rootfs/usr/share/coldsign/build-id" "$manifest" "$iso/coldsign/"

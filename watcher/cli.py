@@ -35,6 +35,7 @@ from watcher.intake import Intake, read_rows
 from watcher.pairing import pair_from_text
 from watcher.parts import TextPartsWriter
 from watcher.rpc import HttpTransport, Node, Sleeper
+from watcher.safe.cli import add_safe_parser, run_safe
 from watcher.state import Status, Store
 from watcher.track import Tracker
 from watcher.verify import Verifier
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--no-track", action="store_true", help="only show the database")
     bump = commands.add_parser("bump", help="write fee-bump requests for stuck transactions")
     bump.add_argument("--request", action="append", help="only this request id (repeatable)")
+    add_safe_parser(commands)
     return parser
 
 
@@ -209,6 +211,7 @@ _COMMANDS: dict[str, tuple[Callable[[Runtime, argparse.Namespace], None], bool]]
     "broadcast": (_cmd_broadcast, True),
     "status": (_cmd_status, True),
     "bump": (_cmd_bump, True),
+    "safe": (run_safe, True),
 }
 
 

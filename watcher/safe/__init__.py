@@ -1,0 +1,1 @@
+"""Safe multisig payouts: propose a SafeTx, collect owner signatures, execute it."""

@@ -160,3 +160,11 @@ def _history(lab: Lab, withdrawal_id: str) -> list[tuple[str | None, str, str]]:
         ).fetchall()
     finally:
         db.close()
+
+
+def test_the_rpc_flag_replaces_the_configured_node(lab: Lab) -> None:
+    lab.configure(rpc="http://127.0.0.1:9")
+    lab.pair()
+    assert lab.cli("build").code == 3
+    assert "nothing to build" in lab.ok("--rpc", lab.node.url, "build").out
+    assert "nothing to build" in lab.ok("--rpc", f"anvil={lab.node.url}", "build").out

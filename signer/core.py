@@ -56,7 +56,7 @@ from signer.policy.judge import Context
 from signer.policy.limits import LimitStore
 from signer.policy.model import Policy
 from signer.policy.parse import parse_policy_bytes
-from signer.policy.verdict import Decision, RuleHit, Spend, Verdict
+from signer.policy.verdict import Decision, Spend, Verdict
 from signer.signing import (
     ComputedDigest,
     compute_digest,
@@ -491,12 +491,6 @@ def _some(value: _T | None) -> _T:
     return value
 
 
-def _hits(hits: tuple[RuleHit, ...]) -> list[dict[str, object]]:
-    return [
-        {"rule": hit.rule, "line": hit.line, "code": hit.code, "reason": hit.reason} for hit in hits
-    ]
-
-
 def _decision_fields(
     prepared: PreparedRequest,
     item: PreparedItem,
@@ -507,12 +501,13 @@ def _decision_fields(
     request = item.request
     review = item.review
     verdict = item.verdict
+    request_digest = prepared.decoded.digest.hex()
     return {
         "decision": outcome.value,
         "reasons": list(reasons),
         "request": {
             "id": None if request.request_id is None else str(request.request_id),
-            "digest": prepared.decoded.digest.hex(),
+            "digest": request_digest,
             "item": item.number,
             "items": len(prepared.items),
             "item_digest": hashlib.sha256(request.to_cbor()).hexdigest(),
@@ -531,8 +526,9 @@ def _decision_fields(
         "undecodable": None if item.decode_error is None else str(item.decode_error),
         "verdict": {
             "decision": verdict.decision.value,
-            "refusals": _hits(verdict.refusals),
-            "allowed_by": _hits(verdict.allowed_by),
+            # The deciding rules as "rule (line N): reason": the refusals, or what allowed it.
+            "rules": [str(hit) for hit in verdict.deciding],
+            "codes": sorted(verdict.refusal_codes()),
             "confirmation": None
             if verdict.confirmation is None
             else list(verdict.confirmation.codes),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.erc4527 import (
     BATCH_SIGN_REQUEST_TYPE,
@@ -35,11 +35,11 @@ class DecodedRequest:
     batch: bool
     attestation: bytes | None = None
     attested_cbor: bytes = b""
+    digest: bytes = field(init=False)
 
-    @property
-    def digest(self) -> bytes:
-        """SHA-256 of the request's CBOR."""
-        return hashlib.sha256(self.ur.cbor).digest()
+    def __post_init__(self) -> None:
+        # Computed once: every audit entry of a thousand-item batch records it.
+        object.__setattr__(self, "digest", hashlib.sha256(self.ur.cbor).digest())
 
 
 def decode_request(ur: UR) -> DecodedRequest:

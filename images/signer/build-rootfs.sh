@@ -258,6 +258,8 @@ rm -rf "$out/var/lib/apt" "$out/var/cache/apt" "$out/etc/apt"
 rm -rf "$out"/tmp/* "$out"/var/tmp/* "$out"/root/.cache "$out/var/cache/ldconfig/aux-cache"
 rm -f "$out"/var/cache/debconf/*-old "$out"/var/lib/dpkg/*-old "$out"/etc/*-
 find "$out/var/log" -type f -delete
+# Journals stay in RAM (/run/log/journal); the persistent directory also carries an ACL.
+rm -rf "$out/var/log/journal"
 : > "$out/etc/resolv.conf"
 # An empty machine-id: systemd gives each boot of the read-only image a fresh one.
 : > "$out/etc/machine-id"

@@ -8,6 +8,7 @@ VERSION``), the source the image was built from, and every filesystem entry unde
     file SHA256 MODE UID GID PATH
     link UID GID PATH TARGET
     node KIND MAJOR:MINOR MODE UID GID PATH
+    xattr NAME SHA256-OF-VALUE PATH      (after its entry; capabilities and ACLs)
 
 Paths and link targets are percent-encoded (RFC 3986 unreserved characters and ``/`` kept),
 so every line splits on single spaces. ``/proc``, ``/sys`` and ``/dev`` are recorded as
@@ -22,6 +23,7 @@ Usage: ``manifest.py write ROOT [--source TEXT]`` (prints the build id),
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import os
 import stat
@@ -143,8 +145,10 @@ def filesystem(root: Path) -> list[str]:
             path = os.path.join(relative, name) if relative else name
             if path in skip:
                 continue
-            line = _entry(os.path.join(base, path), path)
+            full = os.path.join(base, path)
+            line = _entry(full, path)
             entries.append((path, line))
+            entries.extend((path, xattr) for xattr in _xattrs(full, path))
             if line.startswith("dir ") and path not in NOT_ENTERED:
                 stack.append(path)
     return [line for _, line in sorted(entries)]
@@ -171,6 +175,22 @@ def _entry(full: bytes, path: bytes) -> str:
     return f"node {kind} {device} {mode} {owner} {shown}"
 
 
+def _xattrs(full: bytes, path: bytes) -> list[str]:
+    """Extended attributes (file capabilities, ACLs) can grant what the mode does not."""
+    try:
+        names = sorted(os.listxattr(full, follow_symlinks=False))
+    except OSError as exc:
+        if exc.errno in {errno.ENOTSUP, errno.EOPNOTSUPP}:
+            return []
+        raise ManifestError(f"cannot list the attributes of {path!r}: {exc.strerror}") from exc
+    lines = []
+    for name in names:
+        value = os.getxattr(full, name, follow_symlinks=False)
+        digest = hashlib.sha256(value).hexdigest()
+        lines.append(f"xattr {_encode(name.encode())} {digest} {_encode(b'/' + path)}")
+    return lines
+
+
 def _encode(raw: bytes) -> str:
     return quote(raw, safe="/")
 
@@ -189,6 +209,9 @@ def _keyed(lines: list[str]) -> dict[str, str]:
             key = "source"
         elif kind == "link":
             key = unquote_to_bytes(words[2]).decode("utf-8", "backslashreplace")
+        elif kind == "xattr":
+            path = unquote_to_bytes(words[-1]).decode("utf-8", "backslashreplace")
+            key = f"{path} (attribute {unquote_to_bytes(words[0]).decode('utf-8', 'replace')})"
         else:
             key = unquote_to_bytes(words[-1]).decode("utf-8", "backslashreplace")
         keyed[key] = line

@@ -282,9 +282,14 @@ def retarget_link(root: Path) -> None:
     (root / "usr/bin/alias").symlink_to("/bin/sh")
 
 
+def add_capability_like_attribute(root: Path) -> None:
+    os.setxattr(root / "usr/bin/tool", "user.coldsign-test", b"cap_net_raw+ep")
+
+
 @pytest.mark.parametrize(
     ("change", "path"),
     [
+        (add_capability_like_attribute, "/usr/bin/tool (attribute user.coldsign-test)"),
         (change_content, "/etc/hostname"),
         (add_file, "/etc/new"),
         (remove_file, "/etc/hostname"),

@@ -165,6 +165,12 @@ def main(argv: Sequence[str] | None = None, *, environment: Environment | None =
     except SignerError as exc:
         print(f"{PROGRAM}: {exc}", file=env.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        # What the commands do not translate themselves: a vanished working directory, a
+        # disk error in a library. The message names the file when the system gave one.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"{PROGRAM}: {exc.strerror or exc}{where}", file=env.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted", file=env.stderr)
         return EXIT_ERROR

@@ -672,3 +672,15 @@ def test_policy_new(tmp_path: Path) -> None:
     assert parse_policy(out.read_text()).destinations == ()
     run = cli("policy", "new", "--out", out)
     assert run.status == EXIT_BAD_INPUT and "not overwriting" in run.stderr
+
+
+def test_vanished_working_directory_is_an_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    run = cli("audit", "verify", "--home", "relative-home")
+    assert run.status == EXIT_ERROR
+    assert run.stderr.startswith("coldsign-signer: ") and run.stderr.count("\n") == 1

@@ -45,9 +45,10 @@ class Runtime(Protocol):
         """The connected node of ``chain``."""
         ...
 
-    def writer(self) -> TextPartsWriter:
-        """Where requests go."""
-        ...
+
+def _writer(rt: Runtime) -> TextPartsWriter:
+    """Safe requests go to the home's requests folder as UR text parts."""
+    return TextPartsWriter(rt.home.requests_dir, rt.config.max_fragment_length)
 
 
 def add_safe_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,7 +83,7 @@ def run_safe(rt: Runtime, args: argparse.Namespace) -> None:
             _import(rt, store, safes, Path(args.file))
         elif command == "execute":
             safe = find_safe(safes, args.safe)
-            executor = Executor(rt.config, store, rt.store, _node(rt, safe), rt.writer())
+            executor = Executor(rt.config, store, rt.store, _node(rt, safe), _writer(rt))
             written = executor.request(safe)
             print(
                 f"proposal {written.proposal_id}: executor request (nonce {written.nonce}, gas "
@@ -92,7 +93,7 @@ def run_safe(rt: Runtime, args: argparse.Namespace) -> None:
         elif command == "broadcast":
             sent: list[int] = []
             for safe in _chains(safes):
-                executor = Executor(rt.config, store, rt.store, _node(rt, safe), rt.writer())
+                executor = Executor(rt.config, store, rt.store, _node(rt, safe), _writer(rt))
                 sent.extend(executor.broadcast())
             print(f"{len(sent)} Safe executions sent", file=rt.out)
         else:
@@ -123,7 +124,7 @@ def _intake(rt: Runtime, store: SafeStore, safe: SafeConfig, path: Path) -> None
 
 
 def _propose(rt: Runtime, store: SafeStore, safe: SafeConfig) -> None:
-    proposed = Proposer(rt.config, store, rt.store, _node(rt, safe), rt.writer()).propose(safe)
+    proposed = Proposer(rt.config, store, rt.store, _node(rt, safe), _writer(rt)).propose(safe)
     if proposed is None:
         print(f"safe {safe.name}: nothing to propose", file=rt.out)
         return
@@ -167,7 +168,7 @@ def _import(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], path: 
 def _status(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], *, track: bool) -> None:
     if track:
         for safe in _chains(safes):
-            Executor(rt.config, store, rt.store, _node(rt, safe), rt.writer()).track()
+            Executor(rt.config, store, rt.store, _node(rt, safe), _writer(rt)).track()
     names = {(s.chain_id, s.address): s.name for s in safes}
     proposals = store.proposals()
     if not proposals:

@@ -9,19 +9,28 @@ response and nothing is stored; a response imported before is refused as a repla
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.address import Address
-from shared.erc4527 import EthSignature
+from shared.erc4527 import (
+    BATCH_SIGNATURE_TYPE,
+    SIGNATURE_TYPE,
+    EthBatchSignature,
+    EthSignature,
+)
+from shared.errors import DecodeError, IncompleteError
+from shared.ur import UR
 from watcher.errors import ForeignResponseError, MalformedResponseError, ReplayedResponseError
+from watcher.parts import read_ur
 from watcher.rpc import Node
 from watcher.safe.onchain import read_safe
 from watcher.safe.signatures import check_owner_signature
 from watcher.safe.store import Execution, ProposalStatus, SafeStore
 from watcher.state import Status, TxRequest
-from watcher.verify import check_signature, decode_response, response_digest
+from watcher.verify import check_signature
 
 _COLLECTING = frozenset({ProposalStatus.AWAITING_SIGNATURES, ProposalStatus.READY})
 
@@ -55,6 +64,24 @@ def execution_request(execution: Execution, chain_id: int) -> TxRequest:
         replaces=None,
         status=Status.AWAITING_SIGNATURE,
     )
+
+
+def decode_response(lines: Sequence[str], *, source: str) -> tuple[UR, tuple[EthSignature, ...]]:
+    """Reassemble and strictly decode an ``eth-signature`` or ``eth-batch-signature``."""
+    try:
+        ur = read_ur(lines, frozenset({SIGNATURE_TYPE, BATCH_SIGNATURE_TYPE}), source=source)
+        if ur.type == SIGNATURE_TYPE:
+            return ur, (EthSignature.from_ur(ur),)
+        return ur, EthBatchSignature.from_ur(ur).signatures
+    except DecodeError as exc:
+        raise MalformedResponseError(exc.field, exc.reason) from exc
+    except IncompleteError as exc:
+        raise MalformedResponseError(source, str(exc)) from exc
+
+
+def response_digest(ur: UR) -> str:
+    """SHA-256 over the UR type and its CBOR: the same response however it was split or cased."""
+    return hashlib.sha256(ur.type.encode("ascii") + b"\x00" + ur.cbor).hexdigest()
 
 
 class Collector:

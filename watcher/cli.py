@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from channel.density import DEFAULT_PRESET, PRESET_ORDER
+from channel.errors import ChannelError
 from shared.errors import ColdsignError, DecodeError, IncompleteError
 from watcher.broadcast import Broadcaster
 from watcher.build import Builder, WrittenBatch
@@ -32,13 +34,14 @@ from watcher.errors import (
 )
 from watcher.home import WatcherHome, resolve_home
 from watcher.intake import Intake, read_rows
-from watcher.pairing import pair_from_text
-from watcher.parts import TextPartsWriter
+from watcher.media import MEDIA_FORMATS, AnimatedRequestWriter, read_message
+from watcher.pairing import PAIRING_TYPES, pair_from_ur
+from watcher.parts import RequestWriter, TextPartsWriter
 from watcher.rpc import HttpTransport, Node, Sleeper
 from watcher.safe.cli import add_safe_parser, run_safe
 from watcher.state import Status, Store
 from watcher.track import Tracker
-from watcher.verify import Verifier
+from watcher.verify import RESPONSE_TYPES, Verifier
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -84,6 +87,12 @@ class Runtime:
         """Where sign requests go: UR text parts in the home's requests folder."""
         return TextPartsWriter(self.home.requests_dir, self.config.max_fragment_length)
 
+    def request_writer(self, args: argparse.Namespace) -> RequestWriter:
+        """The text parts writer, plus QR media when ``--qr`` asks for it."""
+        if args.qr is None:
+            return self.writer()
+        return AnimatedRequestWriter(self.writer(), args.qr, args.density)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
@@ -95,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     pair.add_argument("--count", type=int, default=5, help="addresses to derive per key")
     intake = commands.add_parser("intake", help="import a withdrawal file (.csv or .jsonl)")
     intake.add_argument("file")
-    commands.add_parser("build", help="build transactions and write sign requests")
+    build = commands.add_parser("build", help="build transactions and write sign requests")
+    _media_options(build)
     imp = commands.add_parser("import", help="verify and store a signer's response")
     imp.add_argument("file", help="UR text parts, one per line ('-' for stdin)")
     commands.add_parser("broadcast", help="send verified transactions in nonce order")
@@ -103,25 +113,24 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--no-track", action="store_true", help="only show the database")
     bump = commands.add_parser("bump", help="write fee-bump requests for stuck transactions")
     bump.add_argument("--request", action="append", help="only this request id (repeatable)")
+    _media_options(bump)
     add_safe_parser(commands)
     return parser
 
 
-def _read_lines(name: str, stdin: TextIO) -> list[str]:
-    if name == "-":
-        return stdin.read().splitlines()
-    try:
-        return Path(name).read_text(encoding="ascii").splitlines()
-    except OSError as exc:
-        raise ConfigError(name, f"cannot read: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(name, "UR parts are ASCII text") from exc
+def _media_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--qr",
+        choices=MEDIA_FORMATS,
+        help="also write each request as an animated QR (gif, mp4, or a folder of png frames)",
+    )
+    parser.add_argument(
+        "--density", choices=PRESET_ORDER, default=DEFAULT_PRESET, help="QR density preset"
+    )
 
 
 def _cmd_pair(rt: Runtime, args: argparse.Namespace) -> None:
-    pairing = pair_from_text(
-        _read_lines(args.file, sys.stdin), count=args.count, source=str(args.file)
-    )
+    pairing = pair_from_ur(read_message(args.file, PAIRING_TYPES), count=args.count)
     added = rt.store.add_accounts(pairing.accounts)
     print(f"master fingerprint {pairing.master_fingerprint}", file=rt.out)
     for account in pairing.accounts:
@@ -153,13 +162,13 @@ def _print_batches(rt: Runtime, batches: Sequence[WrittenBatch]) -> None:
 
 
 def _cmd_build(rt: Runtime, args: argparse.Namespace) -> None:
-    builder = Builder(rt.config, rt.store, rt.node, rt.writer(), crash=rt.crash)
+    builder = Builder(rt.config, rt.store, rt.node, rt.request_writer(args), crash=rt.crash)
     _print_batches(rt, builder.build())
 
 
 def _cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
-    lines = _read_lines(args.file, sys.stdin)
-    result = Verifier(rt.store).import_lines(lines, source=str(args.file))
+    ur = read_message(args.file, RESPONSE_TYPES)
+    result = Verifier(rt.store).import_ur(ur, source=str(args.file))
     rt.crash.reached("import.committed")
     print(f"{len(result.signatures)} signatures verified and stored", file=rt.out)
 
@@ -198,7 +207,7 @@ def _cmd_status(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 def _cmd_bump(rt: Runtime, args: argparse.Namespace) -> None:
-    bumper = Bumper(rt.config, rt.store, rt.node, rt.writer())
+    bumper = Bumper(rt.config, rt.store, rt.node, rt.request_writer(args))
     _print_batches(rt, bumper.run(request_ids=args.request))
 
 
@@ -220,7 +229,13 @@ def _exit_status(error: ColdsignError) -> int:
         return EXIT_NODE
     if isinstance(
         error,
-        ConfigError | IntakeError | PairingError | ResponseError | DecodeError | IncompleteError,
+        ConfigError
+        | IntakeError
+        | PairingError
+        | ResponseError
+        | DecodeError
+        | IncompleteError
+        | ChannelError,
     ):
         return EXIT_INPUT
     return EXIT_REFUSED

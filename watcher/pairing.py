@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from shared.erc4527 import ACCOUNT_TYPE, HDKEY_TYPE, CryptoAccount, HDKey
 from shared.erc4527.keypath import Keypath
 from shared.hdpublic import address_of, ckd_pub
+from shared.ur import UR
 from watcher.errors import PairingError
 from watcher.parts import read_ur
 from watcher.state import Account
@@ -31,9 +32,16 @@ class Pairing:
     accounts: tuple[Account, ...]
 
 
+PAIRING_TYPES = frozenset({HDKEY_TYPE, ACCOUNT_TYPE})
+
+
 def pair_from_text(lines: Sequence[str], *, count: int, source: str) -> Pairing:
     """Read a ``ur:crypto-hdkey`` / ``ur:crypto-account`` (single or multi-part) and derive."""
-    ur = read_ur(lines, frozenset({HDKEY_TYPE, ACCOUNT_TYPE}), source=source)
+    return pair_from_ur(read_ur(lines, PAIRING_TYPES, source=source), count=count)
+
+
+def pair_from_ur(ur: UR, *, count: int) -> Pairing:
+    """The watch-only accounts of a decoded pairing UR."""
     if ur.type == HDKEY_TYPE:
         key = HDKey.from_ur(ur)
         if key.source_fingerprint is None:

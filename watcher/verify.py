@@ -56,17 +56,33 @@ def response_digest(ur: UR) -> str:
     return hashlib.sha256(ur.type.encode("ascii") + b"\x00" + ur.cbor).hexdigest()
 
 
-def decode_response(lines: Sequence[str], *, source: str) -> tuple[UR, tuple[EthSignature, ...]]:
-    """Reassemble and decode an ``eth-signature`` or ``eth-batch-signature``."""
+RESPONSE_TYPES = frozenset({SIGNATURE_TYPE, BATCH_SIGNATURE_TYPE})
+
+
+def read_response(lines: Sequence[str], *, source: str) -> UR:
+    """Reassemble an ``eth-signature`` or ``eth-batch-signature`` from part lines."""
     try:
-        ur = read_ur(lines, frozenset({SIGNATURE_TYPE, BATCH_SIGNATURE_TYPE}), source=source)
-        if ur.type == SIGNATURE_TYPE:
-            return ur, (EthSignature.from_ur(ur),)
-        return ur, EthBatchSignature.from_ur(ur).signatures
+        return read_ur(lines, RESPONSE_TYPES, source=source)
     except DecodeError as exc:
         raise MalformedResponseError(exc.field, exc.reason) from exc
     except IncompleteError as exc:
         raise MalformedResponseError(source, str(exc)) from exc
+
+
+def decode_response(lines: Sequence[str], *, source: str) -> tuple[UR, tuple[EthSignature, ...]]:
+    """Reassemble and decode an ``eth-signature`` or ``eth-batch-signature`` from part lines."""
+    ur = read_response(lines, source=source)
+    return ur, signatures_of(ur)
+
+
+def signatures_of(ur: UR) -> tuple[EthSignature, ...]:
+    """The signatures of a response UR, decoded strictly."""
+    try:
+        if ur.type == SIGNATURE_TYPE:
+            return (EthSignature.from_ur(ur),)
+        return EthBatchSignature.from_ur(ur).signatures
+    except DecodeError as exc:
+        raise MalformedResponseError(exc.field, exc.reason) from exc
 
 
 class Verifier:
@@ -79,7 +95,11 @@ class Verifier:
         self, lines: Sequence[str], *, source: str, note: str = "import"
     ) -> ImportResult:
         """Verify every signature of a response file, then store them all (or nothing)."""
-        ur, signatures = decode_response(lines, source=source)
+        return self.import_ur(read_response(lines, source=source), source=source, note=note)
+
+    def import_ur(self, ur: UR, *, source: str, note: str = "import") -> ImportResult:
+        """Verify every signature of a response, then store them all (or nothing)."""
+        signatures = signatures_of(ur)
         digest = response_digest(ur)
         if self._store.response_seen(digest):
             raise ReplayedResponseError(f"{source}: this response was imported before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -529,3 +530,64 @@ def test_review_digest_is_recorded_and_tracks_the_content(home: SignerHome) -> N
     assert review_digest(review) == review_digest(replace(review))
     assert review_digest(replace(review, title=review.title + " ")) != review_digest(review)
     assert review_digest(replace(review, payments=())) != review_digest(review)
+
+
+# --- Safe nonces -----------------------------------------------------------------------------
+
+TREASURY = "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB"
+SAFE_POLICY = POLICY + f'\n[[safe]]\nchain = 1\naddress = "{TREASURY}"\nprofile = "owner"\n'
+
+
+def _safe_tx(value: int, nonce: int) -> EthSignRequest:
+    members = [
+        ("to", "address"),
+        ("value", "uint256"),
+        ("data", "bytes"),
+        ("operation", "uint8"),
+        ("safeTxGas", "uint256"),
+        ("baseGas", "uint256"),
+        ("gasPrice", "uint256"),
+        ("gasToken", "address"),
+        ("refundReceiver", "address"),
+        ("nonce", "uint256"),
+    ]
+    zero = "0x" + "00" * 20
+    document = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "SafeTx": [{"name": name, "type": kind} for name, kind in members],
+        },
+        "primaryType": "SafeTx",
+        "domain": {"chainId": 1, "verifyingContract": TREASURY},
+        "message": {
+            "to": "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+            "value": value,
+            "data": "0x",
+            "operation": 0,
+            "safeTxGas": 0,
+            "baseGas": 0,
+            "gasPrice": 0,
+            "gasToken": zero,
+            "refundReceiver": zero,
+            "nonce": nonce,
+        },
+    }
+    return request(json.dumps(document).encode(), DataType.TYPED_DATA)
+
+
+def test_safe_nonce_equivocation_is_refused(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "safe", SAFE_POLICY)
+    first = _safe_tx(ETHER, 7)
+    _, signed = run(home, [first])
+    assert signed.items[0].outcome is Outcome.SIGNED, signed.items[0].reasons
+    _, again = run(home, [first])
+    assert again.items[0].ledger is not None
+    assert again.items[0].ledger.outcome is LedgerOutcome.IDENTICAL
+    _, other = run(home, [_safe_tx(2 * ETHER, 7)])
+    assert other.items[0].outcome is Outcome.REFUSED
+    assert "different payload" in other.items[0].reasons[0]
+    _, next_nonce = run(home, [_safe_tx(2 * ETHER, 8)])
+    assert next_nonce.items[0].outcome is Outcome.SIGNED

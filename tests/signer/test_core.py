@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from signerkit import (
     OFFLINE,
     ONLINE,
@@ -591,3 +593,28 @@ def test_safe_nonce_equivocation_is_refused(tmp_path: Path) -> None:
     assert "different payload" in other.items[0].reasons[0]
     _, next_nonce = run(home, [_safe_tx(2 * ETHER, 8)])
     assert next_nonce.items[0].outcome is Outcome.SIGNED
+
+
+# --- property: the response answers exactly the approved items --------------------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(allowed=st.lists(st.booleans(), min_size=1, max_size=6))
+def test_response_answers_exactly_the_approved_items(
+    tmp_path_factory: pytest.TempPathFactory, allowed: list[bool]
+) -> None:
+    home = make_home(tmp_path_factory.mktemp("property") / "home")
+    stranger = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    asked = [
+        tx_request(eip1559(nonce) if ok else eip1559(nonce, to=stranger))
+        for nonce, ok in enumerate(allowed)
+    ]
+    _, result = run(home, asked, batch=True)
+    assert [item.outcome is Outcome.SIGNED for item in result.items] == allowed
+    assert [entry["decision"] == "signed" for entry in decisions(home)] == allowed
+    if not any(allowed):
+        assert result.response is None
+        return
+    assert result.response is not None
+    answered = [s.request_id for s in EthBatchSignature.from_ur(result.response).signatures]
+    assert answered == [r.request_id for r, ok in zip(asked, allowed, strict=True) if ok]

@@ -28,6 +28,7 @@ from shared.erc4527 import (
 from shared.tx import DynamicFeeTransaction
 from shared.ur import UR
 from watcher import erc20
+from watcher.attestation import Attester
 from watcher.config import ChainConfig, FeePolicy, WatcherConfig
 from watcher.crashpoints import CrashPoints, NoCrashPoints
 from watcher.errors import (
@@ -108,19 +109,27 @@ def sign_request_of(request: TxRequest) -> EthSignRequest:
     )
 
 
-def request_ur(requests: Sequence[TxRequest]) -> UR:
-    """One request as ``eth-sign-request``, several as Keystone's ``eth-batch-sign-request``."""
+def request_ur(requests: Sequence[TxRequest], attester: Attester | None = None) -> UR:
+    """One request as ``eth-sign-request``, several as Keystone's ``eth-batch-sign-request``,
+    attested by the operator key when one is configured (deterministic either way)."""
+    message: EthSignRequest | EthBatchSignRequest
     if len(requests) == 1:
-        return sign_request_of(requests[0]).to_ur()
-    return EthBatchSignRequest(tuple(sign_request_of(r) for r in requests)).to_ur()
+        message = sign_request_of(requests[0])
+    else:
+        message = EthBatchSignRequest(tuple(sign_request_of(r) for r in requests))
+    if attester is not None:
+        message = attester.attest(message)
+    return message.to_ur()
 
 
-def write_pending(store: Store, writer: RequestWriter, note: str) -> tuple[WrittenBatch, ...]:
+def write_pending(
+    store: Store, writer: RequestWriter, note: str, attester: Attester | None = None
+) -> tuple[WrittenBatch, ...]:
     """Write every stored batch whose request file is missing; mark its requests awaiting."""
     written: list[WrittenBatch] = []
     for batch in store.batches_unwritten():
         requests = store.batch_requests(batch.id)
-        path = writer.write(f"batch-{batch.id:06d}-{batch.kind}", request_ur(requests))
+        path = writer.write(f"batch-{batch.id:06d}-{batch.kind}", request_ur(requests, attester))
         store.mark_written(batch.id, str(path), note)
         written.append(WrittenBatch(batch.id, batch.chain_id, batch.source, len(requests), path))
     return tuple(written)
@@ -161,6 +170,7 @@ class Builder:
         *,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         crash: CrashPoints | None = None,
+        attester: Attester | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -168,10 +178,11 @@ class Builder:
         self._writer = writer
         self._new_id = new_request_id
         self._crash = crash if crash is not None else NoCrashPoints()
+        self._attester = attester
 
     def build(self, note: str = "build") -> tuple[WrittenBatch, ...]:
         """Finish any batch a crash left unwritten, then build every received withdrawal."""
-        written = list(write_pending(self._store, self._writer, note))
+        written = list(write_pending(self._store, self._writer, note, self._attester))
         pending = self._store.withdrawals(Status.RECEIVED)
         groups: dict[tuple[int, Address], list[Withdrawal]] = {}
         for withdrawal in pending:
@@ -182,7 +193,7 @@ class Builder:
             for start in range(0, len(members), size):
                 self._build_batch(chain, source, members[start : start + size], note)
                 self._crash.reached("build.committed")
-                written.extend(write_pending(self._store, self._writer, note))
+                written.extend(write_pending(self._store, self._writer, note, self._attester))
                 self._crash.reached("build.written")
         return tuple(written)
 

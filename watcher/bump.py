@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from shared.errors import DecodeError
 from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
+from watcher.attestation import Attester
 from watcher.build import WrittenBatch, suggest_fees, write_pending
 from watcher.config import ChainConfig, WatcherConfig
 from watcher.errors import BuildError, FeeCapError, StateError
@@ -36,12 +37,14 @@ class Bumper:
         writer: RequestWriter,
         *,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        attester: Attester | None = None,
     ) -> None:
         self._config = config
         self._store = store
         self._nodes = nodes
         self._writer = writer
         self._new_id = new_request_id
+        self._attester = attester
 
     def stuck(self) -> tuple[TxRequest, ...]:
         """Broadcast requests with no receipt and no newer version waiting to be signed."""
@@ -121,7 +124,7 @@ class Bumper:
                         ),
                         note,
                     )
-        return write_pending(self._store, self._writer, note)
+        return write_pending(self._store, self._writer, note, self._attester)
 
     def _bumped(self, old: TxRequest, max_fee: int, tip: int) -> DynamicFeeTransaction:
         try:

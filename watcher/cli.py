@@ -20,6 +20,7 @@ from typing import TextIO
 from channel.density import DEFAULT_PRESET, PRESET_ORDER
 from channel.errors import ChannelError
 from shared.errors import ColdsignError, DecodeError, IncompleteError
+from watcher.attestation import Attester, load_attester
 from watcher.broadcast import Broadcaster
 from watcher.build import Builder, WrittenBatch
 from watcher.bump import Bumper
@@ -86,6 +87,11 @@ class Runtime:
     def writer(self) -> TextPartsWriter:
         """Where sign requests go: UR text parts in the home's requests folder."""
         return TextPartsWriter(self.home.requests_dir, self.config.max_fragment_length)
+
+    def attester(self) -> Attester | None:
+        """The operator attestation key, when ``[operator] key_file`` names one."""
+        path = self.config.operator_key
+        return None if path is None else load_attester(path)
 
     def request_writer(self, args: argparse.Namespace) -> RequestWriter:
         """The text parts writer, plus QR media when ``--qr`` asks for it."""
@@ -162,7 +168,14 @@ def _print_batches(rt: Runtime, batches: Sequence[WrittenBatch]) -> None:
 
 
 def _cmd_build(rt: Runtime, args: argparse.Namespace) -> None:
-    builder = Builder(rt.config, rt.store, rt.node, rt.request_writer(args), crash=rt.crash)
+    builder = Builder(
+        rt.config,
+        rt.store,
+        rt.node,
+        rt.request_writer(args),
+        crash=rt.crash,
+        attester=rt.attester(),
+    )
     _print_batches(rt, builder.build())
 
 
@@ -207,7 +220,7 @@ def _cmd_status(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 def _cmd_bump(rt: Runtime, args: argparse.Namespace) -> None:
-    bumper = Bumper(rt.config, rt.store, rt.node, rt.request_writer(args))
+    bumper = Bumper(rt.config, rt.store, rt.node, rt.request_writer(args), attester=rt.attester())
     _print_batches(rt, bumper.run(request_ids=args.request))
 
 

@@ -43,9 +43,8 @@ class ExecutionRequest:
 
 @dataclass(frozen=True, slots=True)
 class Tracked:
-    """Proposals whose execution was sent, found executed, or found failed by this run."""
+    """Proposals whose execution this run found executed, or found failed."""
 
-    sent: tuple[int, ...]
     executed: tuple[int, ...]
     failed: tuple[int, ...]
 
@@ -72,11 +71,15 @@ class Executor:
 
     def request(self, safe: SafeConfig) -> ExecutionRequest:
         """Write the executor's request for the Safe's proposal that met its threshold."""
-        ready = [p for p in self._store.open_proposals(safe.address)]
-        if not ready or ready[0].status is not ProposalStatus.READY:
-            state = f"proposal {ready[0].id} is {ready[0].status}" if ready else "no proposal"
+        still_open = self._store.open_proposals(safe.address)
+        if not still_open or still_open[0].status is not ProposalStatus.READY:
+            state = (
+                f"proposal {still_open[0].id} is {still_open[0].status}"
+                if still_open
+                else "no proposal"
+            )
             raise SafeBuildError(f"safe {safe.name}: nothing to execute ({state})")
-        proposal = ready[0]
+        proposal = still_open[0]
         if safe.executor is None:
             raise SafeBuildError(f"safe {safe.name}: no executor is configured in safes.toml")
         account = self._accounts.account(safe.executor)
@@ -206,4 +209,4 @@ class Executor:
             with self._store.transaction():
                 self._store.set_status(proposal.id, outcome)
             (executed if receipt.success else failed).append(proposal.id)
-        return Tracked((), tuple(executed), tuple(failed))
+        return Tracked(tuple(executed), tuple(failed))

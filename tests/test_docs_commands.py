@@ -9,7 +9,8 @@ follows the code, not a copy of it. Placeholders (FILE, DIR, SEQ:HASH) are accep
 value or a positional argument goes.
 
 Every relative Markdown link in the same files must point at an existing file, and a
-``#fragment`` on a Markdown target must name one of its headings.
+``#fragment`` on a Markdown target must name one of its headings. Every test the documents
+cite as ``test_file.py::test_name`` must exist.
 """
 
 from __future__ import annotations
@@ -374,6 +375,34 @@ def test_relative_links_point_at_existing_files(doc: Path) -> None:
     assert not found, "\n".join(found)
 
 
+# --- tests named by the documentation ------------------------------------------------------
+
+_CITED_TEST = re.compile(r"((?:[\w.-]+/)*test_\w+\.py)::(test_\w+)")
+
+
+def cited_test_problems(doc: Path) -> list[str]:
+    """Every ``test_file.py::test_name`` in ``doc`` that names no test function."""
+    found: list[str] = []
+    for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), start=1):
+        for match in _CITED_TEST.finditer(line):
+            file_name, test_name = match.groups()
+            where = f"{_relative(doc)} line {number}: `{match.group(0)}`"
+            candidates = sorted((ROOT / "tests").rglob(Path(file_name).name))
+            if not candidates:
+                found.append(f"{where}: there is no {Path(file_name).name} under tests/")
+                continue
+            definition = re.compile(rf"^\s*(async\s+)?def {test_name}\(", re.MULTILINE)
+            if not any(definition.search(c.read_text(encoding="utf-8")) for c in candidates):
+                found.append(f"{where}: {file_name} has no test {test_name}")
+    return found
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[_relative(d) for d in DOCS])
+def test_tests_named_in_the_docs_exist(doc: Path) -> None:
+    found = cited_test_problems(doc)
+    assert not found, "\n".join(found)
+
+
 # --- the checker itself ----------------------------------------------------------------------
 
 _SAMPLE = """\
@@ -450,4 +479,19 @@ def test_a_broken_link_and_a_missing_heading_are_named(tmp_path: Path) -> None:
     assert found == [
         f"page.md line 4: link `missing.md`: {tmp_path / 'missing.md'} does not exist",
         "page.md line 4: link `other.md#nowhere`: no heading `#nowhere` in other.md",
+    ]
+
+
+def test_a_cited_test_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    doc = tmp_path / "page.md"
+    doc.write_text(
+        "Proven by `test_docs_commands.py::test_every_program_is_documented`,\n"
+        "`test_docs_commands.py::test_nothing_of_the_kind` and `test_nowhere.py::test_x`.\n"
+    )
+    with mock.patch(f"{__name__}._relative", lambda path: path.name):
+        found = cited_test_problems(doc)
+    assert found == [
+        "page.md line 2: `test_docs_commands.py::test_nothing_of_the_kind`:"
+        " test_docs_commands.py has no test test_nothing_of_the_kind",
+        "page.md line 2: `test_nowhere.py::test_x`: there is no test_nowhere.py under tests/",
     ]

@@ -73,10 +73,11 @@ cp "${kernels[0]}" "$iso/live/vmlinuz"
 cp "$rootfs/boot/initrd.img-$version" "$iso/live/initrd.img"
 cp "$rootfs/usr/share/coldsign/build-id" "$manifest" "$iso/coldsign/"
 
-# Kernel command line: live-boot from /live, checking the medium's sha256sum.txt first; no
-# persistence, no swap partitions found by systemd, kernel lockdown (no reading kernel memory,
-# no hibernation image of the keys), freed memory zeroed.
-cmdline="boot=live live-media-path=/live verify-checksums=sha256 nopersistence"
+# Kernel command line: live-boot from /live, no persistence, no swap partitions found by
+# systemd, kernel lockdown (no reading kernel memory, no hibernation image of the keys), freed
+# memory zeroed. live-boot's verify-checksums checks the medium against sha256sum.txt and then
+# reboots (it is a check, not a boot), so it has its own menu entry.
+cmdline="boot=live live-media-path=/live nopersistence"
 cmdline+=" systemd.gpt_auto=0 lockdown=confidentiality init_on_free=1 quiet"
 cat > "$iso/boot/grub/grub.cfg" <<EOF
 # coldsign signer appliance, build $build_id
@@ -88,6 +89,10 @@ menuentry "coldsign signer (build ${build_id:0:16})" {
 }
 menuentry "coldsign signer, copied to RAM: the boot stick may be removed (build ${build_id:0:16})" {
   linux /live/vmlinuz $cmdline toram
+  initrd /live/initrd.img
+}
+menuentry "Check this medium against its sha256sum.txt, then reboot" {
+  linux /live/vmlinuz $cmdline verify-checksums=sha256
   initrd /live/initrd.img
 }
 EOF

@@ -200,8 +200,9 @@ ln -sf /etc/systemd/system/coldsign-signer.service \
   "$units/multi-user.target.wants/coldsign-signer.service"
 ln -sf /lib/systemd/system/multi-user.target "$units/default.target"
 # Masked: the login prompt on the signer's console, systemd's own network daemons, and swap.
-for unit in getty@tty1.service systemd-networkd.service systemd-networkd.socket \
-  systemd-networkd-wait-online.service systemd-resolved.service systemd-timesyncd.service \
+# getty-static starts logins on tty2-6 when logind is not running (it is not: no D-Bus).
+for unit in getty@tty1.service getty-static.service systemd-networkd.service \
+  systemd-networkd.socket systemd-networkd-wait-online.service systemd-resolved.service systemd-timesyncd.service \
   swap.target systemd-coredump.socket; do
   ln -sf /dev/null "$units/$unit"
 done

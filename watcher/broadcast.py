@@ -138,11 +138,7 @@ class Broadcaster:
             request.chain_id, request.source, request.nonce
         ):
             sibling_sig = self._store.signature(sibling.request_id)
-            if (
-                sibling is request
-                or sibling_sig is None
-                or sibling.request_id == request.request_id
-            ):
+            if sibling_sig is None or sibling.request_id == request.request_id:
                 continue
             if node.transaction(sibling_sig.tx_hash) is not None:
                 self._store.set_request_status(

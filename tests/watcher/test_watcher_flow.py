@@ -168,3 +168,16 @@ def test_the_rpc_flag_replaces_the_configured_node(lab: Lab) -> None:
     assert lab.cli("build").code == 3
     assert "nothing to build" in lab.ok("--rpc", lab.node.url, "build").out
     assert "nothing to build" in lab.ok("--rpc", f"anvil={lab.node.url}", "build").out
+
+
+def test_a_nonce_spent_elsewhere_fails_the_withdrawal(lab: Lab) -> None:
+    _one_withdrawal(lab)
+    # Someone else spends the source account's nonce first (anvil's unlocked dev account).
+    lab.node.rpc(
+        "eth_sendTransaction",
+        {"from": lab.keys.address(0), "to": lab.keys.address(8), "value": "0x1"},
+    )
+    result = lab.cli("broadcast")
+    assert result.code == 4
+    assert "was used by a transaction this watcher did not make" in result.err
+    assert lab.statuses() == {"r1": "failed"}

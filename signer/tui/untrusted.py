@@ -27,4 +27,8 @@ def untrusted(value: str, *, style: str = "", multiline: bool = False) -> Text:
     """
     if needs_escaping(value, multiline=multiline):
         value = safe_display(value, multiline=multiline).text
-    return Text(value, style=style, no_wrap=False)
+    text = Text(value, no_wrap=False)
+    if style:
+        # A span, not the base style: text appended to this one later stays unstyled.
+        text.stylize(style)
+    return text

@@ -62,6 +62,32 @@ def summary(entry: AuditEntry) -> Text:
     return untrusted(line)
 
 
+def decision_summary(entry: AuditEntry) -> Text:
+    """``signed  item 1 of 3  transaction on chain 1  request 7316b012-…`` from a decision."""
+    fields = entry.fields
+    decision = fields.get("decision")
+    if not isinstance(decision, str):
+        return summary(entry)
+    text = Text.assemble((decision, "bold green" if decision == "signed" else "bold red"))
+    request = fields.get("request")
+    if isinstance(request, Mapping):
+        text.append(f"  item {request.get('item')} of {request.get('items')}")
+    review = fields.get("review")
+    if isinstance(review, Mapping):
+        text.append("  ")
+        text.append_text(untrusted(str(review.get("kind"))))
+        if review.get("chain_id") is not None:
+            text.append(f" on chain {review.get('chain_id')}")
+    if isinstance(request, Mapping) and isinstance(request.get("id"), str):
+        text.append("  request ", style="dim")
+        text.append_text(untrusted(str(request.get("id")), style="dim"))
+    reasons = fields.get("reasons")
+    if decision != "signed" and isinstance(reasons, tuple) and reasons:
+        text.append("\n      ")
+        text.append_text(untrusted(str(reasons[0]), style="red"))
+    return text
+
+
 def detail(entry: AuditEntry) -> Text:
     """Every field of an entry on its own line, with its hash and the one before it."""
     text = Text()
@@ -137,7 +163,11 @@ class AuditScreen(Screen[None]):
         self._entries = {entry.seq: entry for entry in entries}
         for entry in reversed(entries):
             table.add_row(
-                str(entry.seq), utc(entry.time), entry.kind, summary(entry), key=str(entry.seq)
+                str(entry.seq),
+                utc(entry.time),
+                entry.kind,
+                decision_summary(entry),
+                key=str(entry.seq),
             )
         if entries:
             self.query_one("#audit-detail", Static).update(detail(entries[-1]))
@@ -153,7 +183,7 @@ class AuditScreen(Screen[None]):
 
 def verified_text(report: VerifyReport) -> Text:
     """``Verified: 42 entries, head #41 3f9a…, 2026-11-20 … to …``."""
-    text = Text("Verified", style="bold green")
+    text = Text.assemble(("Verified", "bold green"))
     text.append(
         f": {report.entries} entries, head #{report.head_seq} {report.head_hash.hex()[:16]}…, "
         f"{utc(report.first_time)} to {utc(report.last_time)}"

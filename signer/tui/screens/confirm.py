@@ -19,7 +19,7 @@ from signer.tui.untrusted import untrusted
 
 def confirmation_text(item: PreparedItem, confirmation: Confirmation, count: int) -> Text:
     """The item, the warnings to acknowledge and what to type."""
-    text = Text(f"Item {item.number} of {count} needs your confirmation\n", style="bold")
+    text = Text.assemble((f"Item {item.number} of {count} needs your confirmation\n", "bold"))
     if item.review is not None:
         text.append_text(untrusted(item.review.title))
         text.append("\n")

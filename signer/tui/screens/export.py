@@ -18,7 +18,7 @@ from signer.tui.widgets.qr import QRCode
 
 def export_text(ur: UR, fingerprint: bytes, accounts: tuple[EnrolledAccount, ...]) -> Text:
     """What the wallet should show after pairing: the fingerprint and the first addresses."""
-    text = Text("Pair a watch-only wallet\n", style="bold")
+    text = Text.assemble(("Pair a watch-only wallet\n", "bold"))
     text.append("Scan this code with the online machine (coldsign-watcher pair) or a ")
     text.append("QR hardware-wallet connection (MetaMask, Rabby).\n\n")
     text.append("Master fingerprint ", style="bold")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,9 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from signer.airgap import AirGapStatus
-from signer.audit import AuditEntry
 from signer.policy.model import Policy
-from signer.tui.screens.audit import summary, utc
+from signer.tui.screens.audit import decision_summary, utc
 from signer.tui.status import AuditStatus, HomeStatus
 from signer.tui.untrusted import untrusted
 from signer.tui.widgets.address import address_text
@@ -24,7 +22,7 @@ from signer.tui.widgets.address import address_text
 
 def accounts_text(status: HomeStatus) -> Text:
     """Each enrolled account: its path, the policy's label for it, and the whole address."""
-    text = Text("Accounts", style="bold")
+    text = Text.assemble(("Accounts", "bold"))
     text.append(f"  (master fingerprint {status.master_fingerprint.hex()})\n", style="dim")
     for account in status.accounts:
         rule = status.policy.account(account.path)
@@ -41,7 +39,7 @@ def accounts_text(status: HomeStatus) -> Text:
 
 def policy_text(policy: Policy) -> Text:
     """The policy's name, version and whole SHA-256."""
-    text = Text("Policy  ", style="bold")
+    text = Text.assemble(("Policy  ", "bold"))
     text.append_text(untrusted(policy.name, style="bold cyan"))
     text.append(f"  version {policy.version}\n")
     text.append("  sha256 ", style="dim")
@@ -51,7 +49,7 @@ def policy_text(policy: Policy) -> Text:
 
 def audit_text(audit: AuditStatus) -> Text:
     """``Audit log  verified · 42 entries · head #41 3f9a…`` or the problem, loudly."""
-    text = Text("Audit log  ", style="bold")
+    text = Text.assemble(("Audit log  ", "bold"))
     if not audit.verified:
         text.append(" NOT VERIFIED ", style="bold white on red")
         text.append(" ")
@@ -65,7 +63,7 @@ def audit_text(audit: AuditStatus) -> Text:
 
 def airgap_text(airgap: AirGapStatus) -> Text:
     """Offline (calm), or the online override with everything it let through (loud)."""
-    text = Text("Air gap  ", style="bold")
+    text = Text.assemble(("Air gap  ", "bold"))
     if airgap.online_override:
         text.append(" ONLINE OVERRIDE (--allow-online): NOT AIR-GAPPED ", style="bold white on red")
         found = "; ".join(airgap.findings) or "nothing found, but the check is off"
@@ -77,35 +75,9 @@ def airgap_text(airgap: AirGapStatus) -> Text:
     return text
 
 
-def decision_summary(entry: AuditEntry) -> Text:
-    """``signed  item 1 of 3  transaction on chain 1  request 7316b012-…`` from a decision."""
-    fields = entry.fields
-    decision = fields.get("decision")
-    if not isinstance(decision, str):
-        return summary(entry)
-    text = Text(decision, style="bold green" if decision == "signed" else "bold red")
-    request = fields.get("request")
-    if isinstance(request, Mapping):
-        text.append(f"  item {request.get('item')} of {request.get('items')}")
-    review = fields.get("review")
-    if isinstance(review, Mapping):
-        text.append("  ")
-        text.append_text(untrusted(str(review.get("kind"))))
-        if review.get("chain_id") is not None:
-            text.append(f" on chain {review.get('chain_id')}")
-    if isinstance(request, Mapping) and isinstance(request.get("id"), str):
-        text.append("  request ", style="dim")
-        text.append_text(untrusted(str(request.get("id")), style="dim"))
-    reasons = fields.get("reasons")
-    if decision != "signed" and isinstance(reasons, tuple) and reasons:
-        text.append("\n      ")
-        text.append_text(untrusted(str(reasons[0]), style="red"))
-    return text
-
-
 def recent_text(audit: AuditStatus) -> Text:
     """The last decisions written to the audit log, newest first."""
-    text = Text("Last decisions", style="bold")
+    text = Text.assemble(("Last decisions", "bold"))
     if not audit.recent:
         text.append("\n  none yet", style="dim")
     for entry in audit.recent:

@@ -91,7 +91,7 @@ def batch_summary(prepared: PreparedRequest) -> Text:
 
 def item_rows(item: PreparedItem, policy: Policy) -> list[tuple[Text, Text, Text, Text]]:
     """The table rows of one item: (number, destination, amount, verdict)."""
-    number = Text(str(item.number), style="bold")
+    number = Text.assemble((str(item.number), "bold"))
     badge = verdict_badge(item_decision(item))
     review = item.review
     if review is None:
@@ -187,7 +187,7 @@ class ReviewScreen(Screen[None]):
                 "Nothing here can be signed. Press n to record the refusal and return.",
                 style="bold red",
             )
-        text = Text("Press y to sign ", style="bold")
+        text = Text.assemble(("Press y to sign ", "bold"))
         text.append(f"{signable} of {total} item(s)")
         if signable < total:
             text.append(f"; the {total - signable} refused will not be signed", style="red")
@@ -200,7 +200,7 @@ class ReviewScreen(Screen[None]):
         return self.prepared.items[int(key.split(":", 1)[0])]
 
     def _show_item(self, item: PreparedItem) -> None:
-        text = Text(f"Item {item.number}  ", style="bold")
+        text = Text.assemble((f"Item {item.number}  ", "bold"))
         if item.review is not None:
             text.append_text(untrusted(item.review.title))
         text.append("\n")

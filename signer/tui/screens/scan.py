@@ -26,7 +26,7 @@ from channel.frames import FrameSource
 from channel.receiver import Note, NoteKind, Receiver
 from shared.ur import UR, Progress
 from signer.tui.untrusted import untrusted
-from signer.tui.widgets.preview import CameraPreview, Image, fit_frame
+from signer.tui.widgets.preview import CameraPreview, Image, shrink_frame
 from signer.tui.widgets.progress import ScanProgress
 
 FrameSourceFactory = Callable[[str], FrameSource]
@@ -127,7 +127,7 @@ class ScanScreen(Screen[None]):
         # A fresh receiver per run: a cancelled worker may still be feeding the previous one.
         receiver = Receiver(self._expected_types)
         self.query_one("#scan-progress", ScanProgress).show(receiver.progress, 0)
-        label = Text("Reading ", style="bold")
+        label = Text.assemble(("Reading ", "bold"))
         label.append_text(untrusted(source, style="bold cyan"))
         self.query_one("#scan-source", Static).update(label)
         self._state(Text("Hold the request's QR code in view…", style="dim"))
@@ -144,7 +144,6 @@ class ScanScreen(Screen[None]):
         except ChannelError as exc:
             self.post_message(self._Stopped(str(exc), ended=False))
             return
-        preview = self.query_one("#scan-preview", CameraPreview)
         frames = 0
         with source:
             try:
@@ -156,7 +155,7 @@ class ScanScreen(Screen[None]):
                         notes = receiver.feed_frame(frame)
                     except ScanNotConvergingError as exc:
                         notes = [Note(NoteKind.RESTARTED, exc.reason)]
-                    small = fit_frame(frame, preview.size.width, preview.size.height)
+                    small = shrink_frame(frame)
                     self.post_message(self._FrameRead(receiver.progress, frames, notes, small))
                     if receiver.is_complete:
                         self.post_message(self.Completed(self, receiver.result()))

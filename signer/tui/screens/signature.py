@@ -29,9 +29,9 @@ def result_text(result: SigningResult) -> Text:
     """``Signed 2 of 3``, each item's outcome with its reasons, and the audit head."""
     total = len(result.items)
     if result.response is None:
-        text = Text(" NOTHING WAS SIGNED ", style="bold white on red")
+        text = Text.assemble((" NOTHING WAS SIGNED ", "bold white on red"))
     else:
-        text = Text(f" SIGNED {result.signed} OF {total} ", style="bold black on green")
+        text = Text.assemble((f" SIGNED {result.signed} OF {total} ", "bold black on green"))
     text.append("\n")
     for item in result.items:
         signed = item.outcome is Outcome.SIGNED

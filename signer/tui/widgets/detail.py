@@ -56,7 +56,7 @@ def field_line(field: ReviewField) -> Text:
 
 def payment_text(number: int, payment: Payment) -> Text:
     """A numbered payment: amount, destination (label and whole address), and what pays it."""
-    text = Text(f"{number:>3}. ", style="bold")
+    text = Text.assemble((f"{number:>3}. ", "bold"))
     text.append_text(asset_amount(payment.asset, payment.amount))
     text.append("\n     to ")
     text.append_text(address_text(payment.destination, payment.label, one_line=True))
@@ -111,7 +111,7 @@ def item_text(item: PreparedItem) -> Text:
     verdict = item_verdict_text(item)
     if item.review is not None:
         return review_text(item.review, verdict)
-    text = Text(f"Request {item.number} could not be decoded\n", style="bold underline")
+    text = Text.assemble((f"Request {item.number} could not be decoded\n", "bold underline"))
     text.append_text(verdict)
     if item.decode_error is not None:
         text.append("\n\nWhat was wrong: ", style="bold")

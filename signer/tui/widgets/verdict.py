@@ -19,7 +19,7 @@ DECISION_STYLE: dict[Decision, tuple[str, str]] = {
 def verdict_badge(decision: Decision) -> Text:
     """``SIGN`` / ``CONFIRM`` / ``REFUSED`` on green / yellow / red."""
     word, style = DECISION_STYLE[decision]
-    return Text(f" {word} ", style=style)
+    return Text.assemble((f" {word} ", style))
 
 
 def item_decision(item: PreparedItem) -> Decision:
@@ -30,7 +30,7 @@ def item_decision(item: PreparedItem) -> Decision:
 def item_verdict_text(item: PreparedItem) -> Text:
     """The item's verdict with its deciding rules, and a failed key check if there was one."""
     if item.key_refusal is not None and item.verdict.decision is not Decision.REFUSE:
-        text = Text("Policy: ", style="bold")
+        text = Text.assemble(("Policy: ", "bold"))
         text.append_text(verdict_badge(Decision.REFUSE))
         text.append("  This request will not be signed. Refused because:\n", style="bold red")
         text.append("  ✗ ", style="bold red")
@@ -41,7 +41,7 @@ def item_verdict_text(item: PreparedItem) -> Text:
 
 def verdict_text(verdict: Verdict) -> Text:
     """What the policy decided and every rule that decided it, one per line."""
-    text = Text("Policy: ", style="bold")
+    text = Text.assemble(("Policy: ", "bold"))
     text.append_text(verdict_badge(verdict.decision))
     if verdict.decision is Decision.REFUSE:
         text.append("  This request will not be signed. Refused because:", style="bold red")

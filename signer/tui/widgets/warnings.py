@@ -23,7 +23,7 @@ SEVERITY_STYLE: dict[Severity, tuple[str, str]] = {
 def severity_badge(severity: Severity) -> Text:
     """The severity as a coloured word of fixed width."""
     word, style = SEVERITY_STYLE[severity]
-    return Text(f" {word} ", style=style)
+    return Text.assemble((f" {word} ", style))
 
 
 def warning_line(warning: ReviewWarning) -> Text:

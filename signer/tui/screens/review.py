@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from shared.review.model import Payment
+from shared.review.model import Asset, AssetTotal, Payment
 from signer.core import PreparedItem, PreparedRequest
 from signer.policy.model import Policy
 from signer.policy.verdict import Decision
@@ -70,14 +70,36 @@ def counts_text(prepared: PreparedRequest) -> Text:
     return text
 
 
+def signable_totals(prepared: PreparedRequest) -> list[AssetTotal]:
+    """Per asset, what the items that can be signed pay (refused items left out)."""
+    sums: dict[Asset, tuple[int, int]] = {}
+    for item in prepared.items:
+        if not item.signable or item.review is None:
+            continue
+        for payment in item.review.payments:
+            amount, count = sums.get(payment.asset, (0, 0))
+            sums[payment.asset] = (amount + payment.amount, count + 1)
+    return [AssetTotal(asset, amount, count) for asset, (amount, count) in sorted(sums.items())]
+
+
 def batch_summary(prepared: PreparedRequest) -> Text:
-    """Counts by verdict, totals per asset, fee caps and the batch's warnings by code."""
+    """Counts by verdict, totals per asset, fee caps and the batch's warnings by code.
+
+    When some items are refused, the totals of what would be signed come first: the
+    request's own totals include payments that will not be made.
+    """
     text = counts_text(prepared)
     batch = prepared.batch_review
     if batch is None:
         return text
+    partial = any(not item.signable for item in prepared.items)
+    if partial:
+        for total in signable_totals(prepared):
+            text.append("\nWould sign ", style="bold")
+            text.append_text(asset_amount(total.asset, total.amount))
+            text.append(f" in {total.count} payment(s)", style="dim")
     for total in batch.totals:
-        text.append("\nTotal ", style="bold")
+        text.append("\nRequested " if partial else "\nTotal ", style="bold")
         text.append_text(asset_amount(total.asset, total.amount))
         text.append(f" in {total.count} payment(s)", style="dim")
     for cap in batch.fee_caps:

@@ -20,6 +20,7 @@ from signer_tui_kit import (
     make_home,
     personal_message,
     record_video,
+    region_words,
     screen_text,
     screen_words,
     settle,
@@ -293,3 +294,34 @@ async def test_keys_locked_while_reviewing_sign_nothing(
         assert isinstance(app.screen, UnlockScreen)
         assert "Locked after a while" in screen_words(app)
     assert decisions(home) == []
+
+
+async def test_response_written_to_a_file_and_shown_at_80x24(
+    home: SignerHome, clock: FakeClock, tmp_path: Path
+) -> None:
+    requests = (transfer(0, HOT, eth=10**18), transfer(1, STRANGER, eth=5))
+    video = record_video(batch_ur(*requests), tmp_path / "batch.mp4")
+    app = app_with_camera(home, clock, video)
+    target = tmp_path / "usb" / "response.txt"
+    target.parent.mkdir()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan_and_review(pilot)
+        text = screen_words(app)
+        assert "Would sign 1 ETH in 1 payment(s)" in text
+        assert "Requested 1.000000000000000005 ETH in 2 payment(s)" in text
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, SignatureScreen)
+        response = await read_response(pilot)
+        assert response == app.screen.result.response
+        for attempt in ("Written to", "already exists"):
+            await pilot.press("w")
+            field = app.screen.query_one("#signature-path", Input)
+            assert field.has_focus
+            field.value = str(target)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert attempt in region_words(app, "#signature-saved")
+    decoder = URDecoder()
+    decoder.receive(target.read_text().strip())
+    assert decoder.result() == response

@@ -307,11 +307,15 @@ class SignerApp(App[None]):
         except SignerError as exc:
             self.call_from_thread(scan.refused, f"the signer's registry: {exc}")
             return
-        prepared = self.core_thread.call(
-            lambda: started.core.prepare(
-                decoded, policy=started.policy, registries=registries, header=started.header
+        try:
+            prepared = self.core_thread.call(
+                lambda: started.core.prepare(
+                    decoded, policy=started.policy, registries=registries, header=started.header
+                )
             )
-        )
+        except SignerError as exc:
+            self.call_from_thread(scan.refused, f"the signer could not check it: {exc}")
+            return
         self.call_from_thread(self.switch_screen, ReviewScreen(prepared))
 
     @on(ReviewScreen.Approved)
@@ -343,6 +347,13 @@ class SignerApp(App[None]):
             self.call_from_thread(
                 self._sign_failed,
                 "The keys locked before signing; nothing was signed. Unlock to go on.",
+            )
+            return
+        except SignerError as exc:
+            # The core locks the keys on its way out; what it decided is in the audit log.
+            self.call_from_thread(
+                self._sign_failed,
+                f"Signing stopped: {exc}. Check the audit log before going on.",
             )
             return
         self.call_from_thread(self._signed, result)

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Header, Input, LoadingIndicator, Static
 
 from signer.errors import BackoffError, VaultError, WrongPassphraseError
 from signer.keys.session import KeySession
+from signer.tui.untrusted import untrusted
 
 Unlocker = Callable[[str], KeySession]
 
@@ -77,7 +78,7 @@ class UnlockScreen(Screen[None]):
         passphrase = self.query_one("#passphrase", Input)
         passphrase.cursor_blink = False
         if self._notice:
-            self._say(Text(self._notice, style="bold yellow"))
+            self._say(untrusted(self._notice, style="bold yellow"))
         self.set_interval(1.0, self.tick)
 
     def _attempts_text(self) -> Text:
@@ -138,7 +139,7 @@ class UnlockScreen(Screen[None]):
         self.tick()
 
     def _failed_with(self, message: str) -> None:
-        self._say(Text(f"The vault cannot be opened: {message}", style="bold red"))
+        self._say(untrusted(f"The vault cannot be opened: {message}", style="bold red"))
         self._ready()
 
     def _waiting(self) -> bool:

@@ -17,10 +17,12 @@ from signer_tui_kit import (
     FakeProbe,
     batch_ur,
     decode_screen_qr,
+    keypath,
     make_home,
     personal_message,
     record_video,
     region_words,
+    request_id,
     screen_text,
     screen_words,
     settle,
@@ -32,11 +34,12 @@ from textual.widgets import Input
 
 from channel.errors import CameraError
 from channel.frames import FrameSource, VideoFileSource
-from shared.erc4527 import EthBatchSignature, EthSignature, EthSignRequest
+from shared.erc4527 import DataType, EthBatchSignature, EthSignature, EthSignRequest
 from shared.tx import decode_transaction
 from shared.ur import UR, URDecoder
 from signer.audit import AuditKind, AuditLog
 from signer.home import SignerHome
+from signer.keys.paths import Scheme, scheme_path
 from signer.tui.app import SignerApp, make_app
 from signer.tui.screens.confirm import ConfirmScreen
 from signer.tui.screens.review import ReviewScreen
@@ -325,3 +328,38 @@ async def test_response_written_to_a_file_and_shown_at_80x24(
     decoder = URDecoder()
     decoder.receive(target.read_text().strip())
     assert decoder.result() == response
+
+
+async def test_undecodable_item_and_unenrolled_key_are_refused_by_name(
+    home: SignerHome, clock: FakeClock, tmp_path: Path
+) -> None:
+    garbage = EthSignRequest(
+        b"\x02\xc1\x80", DataType.TYPED_TRANSACTION, keypath(), request_id(50), 1, None, "x"
+    )
+    requests = (
+        transfer(0, HOT, eth=10**18),
+        garbage,
+        transfer(2, HOT, eth=10**18, path=scheme_path(Scheme.STANDARD, 7)),
+    )
+    video = record_video(batch_ur(*requests), tmp_path / "batch.mp4")
+    app = app_with_camera(home, clock, video)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan_and_review(pilot)
+        assert "1 to sign, 2 refused" in screen_words(app)
+        assert "could not be decoded" in region_words(app, "#review-table")
+        await pilot.press("down")
+        await pilot.pause()
+        verdict = region_words(app, "#review-verdict")
+        assert "REFUSED" in verdict
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = screen_words(app)
+        assert "Request 2 could not be decoded" in detail
+        assert "What was wrong:" in detail
+        await pilot.press("escape", "down")
+        await pilot.pause()
+        assert "m/44'/60'/0'/0/7" in region_words(app, "#review-verdict")
+        await pilot.press("y")
+        await settle(pilot)
+        assert "SIGNED 1 OF 3" in screen_words(app)
+    assert decisions(home) == ["signed", "refused", "refused"]

@@ -22,31 +22,13 @@ from channel.frames import FrameSource, open_source
 from shared.errors import DecodeError
 from shared.ur import UR
 from signer.airgap import NetworkProbe, SysfsProbe
-from signer.audit import AuditLog
-from signer.core import (
-    PreparedRequest,
-    SignerCore,
-    SigningResult,
-    checked_air_gap,
-    vault_header,
-)
-from signer.errors import (
-    AirGapError,
-    AuditTamperedError,
-    PolicyFileError,
-    SignerError,
-    VaultError,
-    VaultLockedError,
-)
+from signer.core import PreparedRequest, SigningResult
+from signer.errors import SignerError, VaultLockedError
 from signer.home import SignerHome
 from signer.intake import REQUEST_TYPES, decode_request
 from signer.keys.session import KeySession
 from signer.keys.vault import DEFAULT_IDLE_TIMEOUT, Vault
-from signer.keys.vaultfile import VaultHeader
-from signer.ledger import Ledger
 from signer.pairing import pairing_ur
-from signer.policy.limits import LimitStore
-from signer.policy.model import Policy
 from signer.tui.core_thread import CoreThread
 from signer.tui.screens.audit import AuditScreen
 from signer.tui.screens.blocked import BlockedScreen
@@ -57,6 +39,7 @@ from signer.tui.screens.review import ReviewScreen
 from signer.tui.screens.scan import ScanScreen
 from signer.tui.screens.signature import SignatureScreen
 from signer.tui.screens.unlock import UnlockScreen
+from signer.tui.startup import Refusal, Started, start
 from signer.tui.status import HomeStatus, audit_status
 
 FrameSourceFactory = Callable[[str], FrameSource]
@@ -73,84 +56,6 @@ class Wiring:
     allow_online: bool
     idle_timeout: float
     animate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """What start-up opened: the core, the policy and the vault's public header."""
-
-    core: SignerCore
-    policy: Policy
-    header: VaultHeader
-
-
-def open_core(
-    home: SignerHome, *, probe: NetworkProbe, allow_online: bool, clock: Callable[[], float]
-) -> SignerCore:
-    """:meth:`SignerCore.open`, with the audit log and ledger on the injected ``clock``.
-
-    The same steps in the same order (home check, audit log opened and verified, air gap
-    checked and audited, ledger, limits); only the clocks differ, so tests get reproducible
-    audit entries.
-    """
-    home.check()
-    audit = AuditLog.open(home.audit_path, clock=lambda: int(clock()))
-    try:
-        audit.verify()
-        status = checked_air_gap(audit, probe, allow_online=allow_online)
-        ledger = Ledger.open(home.ledger_path, clock=lambda: int(clock()))
-        try:
-            limits = LimitStore.open(home.limits_path)
-        except BaseException:
-            ledger.close()
-            raise
-    except BaseException:
-        audit.close()
-        raise
-    return SignerCore(home, status, audit, ledger, limits, clock=clock)
-
-
-def start(wiring: Wiring) -> Started | BlockedScreen:
-    """The start-up checks in order; the first failure becomes the screen shown instead."""
-    try:
-        core = open_core(
-            wiring.home,
-            probe=wiring.probe,
-            allow_online=wiring.allow_online,
-            clock=wiring.clock,
-        )
-    except AirGapError as exc:
-        return BlockedScreen(
-            "Not air-gapped",
-            str(exc),
-            "Unplug the network cable and remove or disable the radios, then start again.",
-        )
-    except AuditTamperedError as exc:
-        return BlockedScreen(
-            "Audit log tampered",
-            str(exc),
-            "Nothing can be signed until the log is investigated ('coldsign-signer audit "
-            "verify' names the entry). Do not delete it.",
-        )
-    except SignerError as exc:
-        return BlockedScreen("Cannot start", str(exc), "Fix the signer home, then start again.")
-    try:
-        policy = core.load_policy()
-        header = vault_header(wiring.home)
-    except PolicyFileError as exc:
-        core.close()
-        return BlockedScreen(
-            "Policy does not validate",
-            str(exc),
-            "Check it with 'coldsign-signer policy check', fix it, then start again.",
-        )
-    except VaultError as exc:
-        core.close()
-        return BlockedScreen("No usable vault", str(exc), "Create one with 'coldsign-signer init'.")
-    except SignerError as exc:
-        core.close()
-        return BlockedScreen("Cannot start", str(exc), "Fix the signer home, then start again.")
-    return Started(core, policy, header)
 
 
 class SignerApp(App[None]):
@@ -181,13 +86,21 @@ class SignerApp(App[None]):
 
     @work(thread=True, exclusive=True, group="start")
     def _start_up(self) -> None:
-        outcome = self.core_thread.call(lambda: start(self.wiring))
+        wiring = self.wiring
+        outcome = self.core_thread.call(
+            lambda: start(
+                wiring.home,
+                probe=wiring.probe,
+                allow_online=wiring.allow_online,
+                clock=wiring.clock,
+            )
+        )
         self.call_from_thread(self._started, outcome)
 
-    def _started(self, outcome: Started | BlockedScreen) -> None:
-        if isinstance(outcome, BlockedScreen):
+    def _started(self, outcome: Started | Refusal) -> None:
+        if isinstance(outcome, Refusal):
             self.blocked = True
-            self.push_screen(outcome)
+            self.push_screen(BlockedScreen(outcome.title, outcome.reason, outcome.advice))
             return
         self.started = outcome
         if outcome.core.status.online_override:

@@ -1,6 +1,11 @@
 """Scenes for the TUI snapshot tests: apps in a reproducible state and the steps to reach each
 screen. Everything on screen is reproducible: the clock is fake, the audit log starts from
-fixed bytes, request ids are fixed and signatures are deterministic (RFC 6979)."""
+fixed bytes, request ids are fixed and signatures are deterministic (RFC 6979).
+
+The audit head is shown on the signature screen and carried in the response's QR code, so
+a change to what the core writes in an audit entry changes those snapshots (and the audit
+viewer's): check the report, then update with ``--snapshot-update``. The SVGs are also
+specific to the Textual version they were made with (8.2.8)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from signer.core import PreparedItem
+from signer.policy.model import Policy
 from signer.tui.widgets.detail import ReviewDetail
 
 
@@ -22,13 +23,14 @@ class ItemScreen(Screen[None]):
         Binding("f1", "app.help", "Help"),
     ]
 
-    def __init__(self, item: PreparedItem, count: int) -> None:
+    def __init__(self, item: PreparedItem, count: int, policy: Policy) -> None:
         super().__init__()
         self.item = item
+        self.policy = policy
         self.sub_title = f"item {item.number} of {count}"
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="item-body"):
-            yield ReviewDetail(self.item, id="item-detail")
+            yield ReviewDetail(self.item, self.policy, id="item-detail")
         yield Footer()

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from shared.review.model import Asset, AssetTotal, Payment
+from shared.review.model import Asset, AssetTotal
 from signer.core import PreparedItem, PreparedRequest
 from signer.policy.model import Policy
 from signer.policy.verdict import Decision
@@ -27,7 +27,7 @@ from signer.tui.screens.confirm import ConfirmScreen
 from signer.tui.screens.item import ItemScreen
 from signer.tui.untrusted import untrusted
 from signer.tui.widgets.address import address_text
-from signer.tui.widgets.detail import ReviewDetail, asset_amount
+from signer.tui.widgets.detail import ReviewDetail, asset_amount, destination_label
 from signer.tui.widgets.verdict import item_decision, item_verdict_text, verdict_badge
 from signer.tui.widgets.warnings import grouped_warnings_text
 
@@ -38,16 +38,6 @@ FIXED_COLUMNS = 22
 ADDRESS_WIDTH = 51
 HALF_ADDRESS_WIDTH = 26
 MIN_AMOUNT_WIDTH = 24
-
-
-def destination_label(policy: Policy, chain_id: int | None, payment: Payment) -> str | None:
-    """The address book's label, else the policy's name for an allowed destination."""
-    if payment.label:
-        return payment.label
-    if payment.destination is None or chain_id is None:
-        return None
-    rule = policy.destination(chain_id, payment.destination)
-    return f"{rule.label} (policy)" if rule is not None and rule.label else None
 
 
 def counts_text(prepared: PreparedRequest) -> Text:
@@ -178,7 +168,7 @@ class ReviewScreen(Screen[None]):
         else:
             yield Static(counts_text(self.prepared), id="review-summary")
             with VerticalScroll(id="review-body"):
-                yield ReviewDetail(self.prepared.items[0], id="review-detail")
+                yield ReviewDetail(self.prepared.items[0], self.prepared.policy, id="review-detail")
         yield Static(self._action_hint(), id="review-hint")
         yield Footer()
 
@@ -241,7 +231,7 @@ class ReviewScreen(Screen[None]):
         """Open the item in full."""
         item = self._item_at(event.row_key.value)
         if item is not None:
-            self.app.push_screen(ItemScreen(item, len(self.prepared.items)))
+            self.app.push_screen(ItemScreen(item, len(self.prepared.items), self.prepared.policy))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "approve":

@@ -8,6 +8,7 @@ from textual.widgets import Static
 from shared.review.amounts import amount_text
 from shared.review.model import Asset, AssetTotal, Payment, Review, ReviewField, Source
 from signer.core import PreparedItem
+from signer.policy.model import Policy
 from signer.tui.untrusted import untrusted
 from signer.tui.widgets.address import address_text
 from signer.tui.widgets.verdict import item_verdict_text
@@ -54,12 +55,22 @@ def field_line(field: ReviewField) -> Text:
     return text
 
 
-def payment_text(number: int, payment: Payment) -> Text:
+def destination_label(policy: Policy, chain_id: int | None, payment: Payment) -> str | None:
+    """The address book's label, else the policy's name for an allowed destination."""
+    if payment.label:
+        return payment.label
+    if payment.destination is None or chain_id is None:
+        return None
+    rule = policy.destination(chain_id, payment.destination)
+    return f"{rule.label} (policy)" if rule is not None and rule.label else None
+
+
+def payment_text(number: int, payment: Payment, label: str | None) -> Text:
     """A numbered payment: amount, destination (label and whole address), and what pays it."""
     text = Text.assemble((f"{number:>3}. ", "bold"))
     text.append_text(asset_amount(payment.asset, payment.amount))
     text.append("\n     to ")
-    text.append_text(address_text(payment.destination, payment.label, one_line=True))
+    text.append_text(address_text(payment.destination, label, one_line=True))
     text.append("\n     by ", style="dim")
     text.append_text(untrusted(payment.path, style="dim"))
     if payment.sender is not None:
@@ -79,7 +90,7 @@ def totals_text(totals: tuple[AssetTotal, ...], noun: str) -> Text:
     return Text("\n").join(lines)
 
 
-def review_text(review: Review, verdict: Text | None) -> Text:
+def review_text(review: Review, verdict: Text | None, policy: Policy) -> Text:
     """The whole review, sections in the order a person should read them."""
     parts: list[Text] = []
     title = untrusted(review.title, style="bold underline")
@@ -90,7 +101,10 @@ def review_text(review: Review, verdict: Text | None) -> Text:
     parts.append(warnings_text(review.warnings))
     if review.payments:
         parts.append(Text(f"\nPayments ({len(review.payments)})", style="bold"))
-        parts.extend(payment_text(n, p) for n, p in enumerate(review.payments, start=1))
+        parts.extend(
+            payment_text(n, p, destination_label(policy, review.chain_id, p))
+            for n, p in enumerate(review.payments, start=1)
+        )
     if review.totals:
         parts.append(Text("\nTotals", style="bold"))
         parts.append(totals_text(review.totals, "payment"))
@@ -106,11 +120,11 @@ def review_text(review: Review, verdict: Text | None) -> Text:
     return Text("\n").join(parts)
 
 
-def item_text(item: PreparedItem) -> Text:
+def item_text(item: PreparedItem, policy: Policy) -> Text:
     """One prepared item: its review with its verdict, or why it could not be reviewed."""
     verdict = item_verdict_text(item)
     if item.review is not None:
-        return review_text(item.review, verdict)
+        return review_text(item.review, verdict, policy)
     text = Text.assemble((f"Request {item.number} could not be decoded\n", "bold underline"))
     text.append_text(verdict)
     if item.decode_error is not None:
@@ -122,5 +136,5 @@ def item_text(item: PreparedItem) -> Text:
 class ReviewDetail(Static):
     """One prepared item in full: verdict, warnings, payments, totals, every field."""
 
-    def __init__(self, item: PreparedItem, *, id: str | None = None) -> None:
-        super().__init__(item_text(item), id=id, markup=False)
+    def __init__(self, item: PreparedItem, policy: Policy, *, id: str | None = None) -> None:
+        super().__init__(item_text(item, policy), id=id, markup=False)

@@ -74,7 +74,8 @@ def help_text() -> Text:
         text.append(f"  {purpose}\n")
         text.append(f"  Keys: {keys}\n\n", style="cyan")
     text.append(
-        "The screen locks itself after a while without signing; unlock again to go on.",
+        "The keys lock after every signed batch, and by themselves after a while without "
+        "signing; unlock again to go on.",
         style="dim",
     )
     return text

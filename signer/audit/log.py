@@ -196,7 +196,7 @@ class AuditLog:
         if tail.torn_at is not None:
             raise AuditError(
                 f"the audit log {self._path} ends in a half-written entry (a crash during an"
-                " append); run recover_torn_tail before appending"
+                " append); run 'coldsign-signer audit recover' to remove it before appending"
             )
         return tail
 

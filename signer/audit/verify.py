@@ -170,7 +170,7 @@ class Scanner:
                     "half-written",
                     f"the last line ({len(line)} bytes at byte {offset}) has no newline: an"
                     " append was cut short by a crash (or the file was cut);"
-                    " AuditLog.recover_torn_tail() removes it and logs that it did",
+                    " 'coldsign-signer audit recover' removes it and logs that it did",
                 )
         try:
             return parse_line(line)

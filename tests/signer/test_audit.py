@@ -395,6 +395,19 @@ def test_a_half_written_last_line_is_detected_and_recovered_explicitly(log_path:
     assert verify_log(log_path, known_head=(before.head_seq, before.head_hash)) == report
 
 
+def test_the_half_written_message_names_the_operator_command(log_path: Path) -> None:
+    before = verify_log(log_path)
+    with log_path.open("ab") as stream:
+        stream.write(make_entry(6, before.head_hash, "decision", 1, DECISION).line()[:30])
+    with pytest.raises(AuditTamperedError) as verified:
+        verify_log(log_path)
+    with AuditLog.open(log_path) as log, pytest.raises(AuditError) as appended:
+        log.append(AuditKind.LOCK, {})
+    for message in (str(verified.value), str(appended.value)):
+        assert "'coldsign-signer audit recover'" in message
+        assert "recover_torn_tail" not in message
+
+
 def test_a_cut_inside_an_acknowledged_entry_is_truncation_not_a_crash(log_path: Path) -> None:
     content = lines(log_path)
     write_lines(log_path, [*content[:5], content[5][:40]])

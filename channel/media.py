@@ -4,21 +4,23 @@ The one place where every program turns a file name into a message and back:
 ``coldsign-ur``, ``coldsign-signer`` and ``coldsign-watcher`` accept UR text, an image, a
 folder of images, a video or a camera (``camera:N``) wherever they read a message, and write
 UR text (``.txt``), an animated GIF (``.gif``), an MP4 video (``.mp4``) or a folder of PNG
-frames (any other path, created as a folder) wherever they write one.
+frames (any other path, created as a folder) wherever they write one; a message that fits one
+QR code (a pairing key) can also be written as a single still PNG (:func:`write_image`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from types import TracebackType
+from typing import Self, TextIO
 
 from channel.density import DEFAULT_PRESET, preset
 from channel.errors import OutputError, SourceError
-from channel.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, open_source
-from channel.output import DEFAULT_FPS, write_gif, write_mp4, write_png_frames
+from channel.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, FrameSource, Image, open_source
+from channel.output import DEFAULT_FPS, write_gif, write_mp4, write_png, write_png_frames
 from channel.receiver import Note, Receiver, receive_from
 from channel.render import QRStyle, render_parts
 from channel.sequence import DEFAULT_ORDER, PartStream, SendingOrder
@@ -34,12 +36,45 @@ ANIMATION_FRAMES_PER_FRAGMENT = 2
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """What reading a message gave: the message (None if incomplete), progress and notes."""
+    """What reading a message gave: the message (None if incomplete), progress and notes.
+
+    ``frames_read`` is how many camera frames were looked at (0 for text): with
+    ``progress.seq_len`` it says how close the scan came to the fountain code's minimum.
+    """
 
     ur: UR | None
     progress: Progress
     notes: tuple[Note, ...]
     parts_read: int
+    frames_read: int = 0
+
+
+class _CountedSource:
+    """A frame source that counts the frames taken from it."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self._source = source
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Image]:
+        for frame in self._source:
+            self.count += 1
+            yield frame
+
+    def close(self) -> None:
+        """Close the wrapped source."""
+        self._source.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def is_media(spec: str) -> bool:
@@ -88,10 +123,10 @@ def receive(
     """
     if spec is not None and spec != "-" and is_media(spec):
         receiver = Receiver(expected_types)
-        with open_source(spec) as source:
+        with _CountedSource(open_source(spec)) as source:
             progress = receive_from(source, receiver, max_frames=max_frames)
         ur = receiver.result() if receiver.is_complete else None
-        return Received(ur, progress, receiver.notes, progress.parts_received)
+        return Received(ur, progress, receiver.notes, progress.parts_received, source.count)
     if spec is None or spec == "-":
         lines = stdin.read().splitlines()
     else:
@@ -150,3 +185,21 @@ def write_message(
         return write_mp4(images, path, fps=fps)
     write_png_frames(images, path)
     return path
+
+
+def write_image(ur: UR, out: str | Path, *, density: str = DEFAULT_PRESET) -> Path:
+    """Write ``ur`` as one still QR code in a PNG file (``out`` ends in ``.png``).
+
+    For a message that fits one code at ``density``, such as a pairing key; a longer one is
+    refused (it needs an animation or a folder of frames: :func:`write_message`).
+    """
+    chosen = preset(density)
+    stream = PartStream(ur, chosen)
+    if stream.seq_len != 1:
+        raise OutputError(
+            str(out),
+            f"ur:{ur.type} needs {stream.seq_len} QR codes at density {chosen.name!r}: write a"
+            " .gif or .mp4 animation instead",
+        )
+    [image] = render_parts(stream.take(1), QRStyle(ec=chosen.ec), version=stream.version)
+    return write_png(image, out)

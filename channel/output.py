@@ -1,4 +1,4 @@
-"""Writers for rendered QR frames: numbered PNGs in a folder, an animated GIF, an MP4 video."""
+"""Writers for rendered QR frames: one PNG, numbered PNGs in a folder, an animated GIF, an MP4."""
 
 from __future__ import annotations
 
@@ -64,6 +64,22 @@ def write_png_frames(
             raise OutputError(str(path), f"cannot write: {exc.strerror}") from exc
         paths.append(path)
     return paths
+
+
+def write_png(frame: Image, path: str | Path) -> Path:
+    """One frame as a PNG file (a still QR code: a pairing key, a single-part message)."""
+    target = Path(path)
+    _check_frames([frame], str(target))
+    if target.suffix.lower() != ".png":
+        raise OutputError(str(target), "a PNG image's name must end in .png")
+    ok, encoded = cv2.imencode(".png", frame)
+    if not ok:
+        raise OutputError(str(target), "opencv could not encode the frame as PNG")
+    try:
+        target.write_bytes(encoded.tobytes())
+    except OSError as exc:
+        raise OutputError(str(target), f"cannot write: {exc.strerror}") from exc
+    return target
 
 
 def write_gif(frames: Sequence[Image], path: str | Path, *, fps: float = DEFAULT_FPS) -> Path:

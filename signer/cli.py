@@ -2,10 +2,15 @@
 
     coldsign-signer init [--mnemonic-file F] [--passphrase-file F] [--bip39-passphrase-file F]
                          [--accounts N] [--scheme standard|ledger-live|legacy]
-    coldsign-signer export-account [--path P] [--scheme S] --out FILE
-    coldsign-signer sign --in FILE --out FILE [--ack ITEM:TEXT ...]
+    coldsign-signer export-account [--path P] [--scheme S] --out FILE|IMAGE.png|ANIMATION
+    coldsign-signer sign --in FILE|MEDIA --out FILE|ANIMATION [--ack ITEM:TEXT ...]
     coldsign-signer audit verify [--known-head SEQ:HASH] | audit recover
     coldsign-signer policy check FILE | policy new [--out FILE]
+
+Messages travel as UR text parts (one per line) or as QR codes through ``channel/``: ``sign
+--in`` also reads an image, a folder of frames, a video or ``camera:N``; ``--out`` writes an
+animated QR code when it ends in ``.gif`` or ``.mp4`` (and ``export-account`` a still one for
+``.png``), and UR text otherwise.
 
 Every command takes ``--home DIR`` (default ``~/.coldsign-signer``) and ``--allow-online``
 (development only: warned about on every command and written to the audit log).
@@ -34,6 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from channel.density import DEFAULT_PRESET, PRESET_ORDER
+from channel.errors import ChannelError, ScanNotConvergingError, SourceError
+from channel.media import is_media, receive, unwrap, write_image, write_message
+from shared.compressed import COMPRESSED_TYPE
 from shared.errors import DecodeError, IncompleteError
 from shared.review import render_batch, render_review
 from shared.ur import UR, UREncoder
@@ -57,7 +66,7 @@ from signer.errors import (
     VaultExistsError,
 )
 from signer.home import SignerHome
-from signer.intake import decode_parts
+from signer.intake import REQUEST_TYPES, DecodedRequest, decode_parts, decode_request
 from signer.keys.bip32 import DerivationPath
 from signer.keys.bip39 import SecretMnemonic
 from signer.keys.kdf import DEFAULT_PARAMS, ScryptParams
@@ -85,6 +94,9 @@ DEFAULT_FRAGMENT_LENGTH = 200
 MAX_SECRET_FILE_BYTES = 4096
 MAX_INPUT_BYTES = 16 << 20
 DEFAULT_ACCOUNTS = 5
+# --out suffixes written as QR codes (channel.media); any other name gets UR text parts.
+ANIMATION_SUFFIXES = frozenset({".gif", ".mp4"})
+STILL_SUFFIX = ".png"
 ONLINE_WARNING = (
     f"{PROGRAM}: WARNING: --allow-online is for development only; this machine is not"
     " treated as air-gapped and the override is written to the audit log"
@@ -162,6 +174,12 @@ def main(argv: Sequence[str] | None = None, *, environment: Environment | None =
     except PolicyFileError as exc:
         print(f"{PROGRAM}: the policy does not validate: {exc}", file=env.stderr)
         return EXIT_ERROR
+    except ChannelError as exc:
+        # A source that cannot be read or a scan that never completes is the input's fault;
+        # an output that cannot be written is this machine's.
+        print(f"{PROGRAM}: {exc}", file=env.stderr)
+        bad_input = isinstance(exc, SourceError | ScanNotConvergingError)
+        return EXIT_BAD_INPUT if bad_input else EXIT_ERROR
     except SignerError as exc:
         print(f"{PROGRAM}: {exc}", file=env.stderr)
         return EXIT_ERROR
@@ -205,14 +223,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--path", type=_derivation_path, help="default m/44'/60'/0'")
     export.add_argument("--scheme", type=Scheme, choices=list(Scheme), metavar="SCHEME")
-    export.add_argument("--out", type=Path, required=True, help="UR parts, one per line")
+    export.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="UR parts, one per line; or a QR code: NAME.png (still), NAME.gif or NAME.mp4",
+    )
     export.add_argument("--passphrase-file", type=Path)
     export.add_argument("--fragment-length", type=_fragment_length, default=DEFAULT_FRAGMENT_LENGTH)
+    _density_option(export)
     export.set_defaults(command=cmd_export_account)
 
     sign = commands.add_parser("sign", parents=[common], help="review and sign a request")
-    sign.add_argument("--in", dest="input", type=Path, required=True, help="UR parts")
-    sign.add_argument("--out", type=Path, required=True, help="where the response goes")
+    sign.add_argument(
+        "--in",
+        dest="input",
+        type=Path,
+        required=True,
+        help="UR parts, or QR codes: an image, a folder of frames, a video or camera:N",
+    )
+    sign.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="where the response goes: UR parts, or an animated QR code NAME.gif or NAME.mp4",
+    )
     sign.add_argument(
         "--ack",
         action="append",
@@ -222,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sign.add_argument("--passphrase-file", type=Path)
     sign.add_argument("--fragment-length", type=_fragment_length, default=DEFAULT_FRAGMENT_LENGTH)
+    _density_option(sign)
     sign.set_defaults(command=cmd_sign)
 
     audit = commands.add_parser("audit", help="check or repair the audit log")
@@ -304,6 +340,15 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
         help="development only: run even if a network interface or radio is present",
+    )
+
+
+def _density_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--density",
+        choices=PRESET_ORDER,
+        default=DEFAULT_PRESET,
+        help="bytes per QR code when --out is an image or animation (default: %(default)s)",
     )
 
 
@@ -461,8 +506,8 @@ def cmd_export_account(args: argparse.Namespace, env: Environment) -> int:
         session = _unlock(Vault(home.vault_path), args.passphrase_file, env, audit_log=audit)
         with session:
             ur = pairing_ur(session, path=args.path, scheme=args.scheme)
-        parts = _parts(ur, args.fragment_length)
-        _write_parts(args.out, parts)
+        _check_out_folder(args.out)
+        written = _write_message(ur, args)
         audit.append(
             "account-exported",
             {
@@ -473,7 +518,7 @@ def cmd_export_account(args: argparse.Namespace, env: Environment) -> int:
         )
     finally:
         audit.close()
-    print(f"wrote {len(parts)} UR part(s) of ur:{ur.type} to {args.out}", file=env.stdout)
+    print(f"wrote {written} of ur:{ur.type} to {args.out}", file=env.stdout)
     return EXIT_OK
 
 
@@ -501,10 +546,15 @@ def cmd_sign(args: argparse.Namespace, env: Environment) -> int:
     home = SignerHome.resolve(args.home)
     home.check()
     acks = _acks(args.ack)
+    _check_out_folder(args.out)
+    if args.out.suffix.lower() == STILL_SUFFIX:
+        raise InputError(
+            f"--out {args.out}: a response may need several QR codes: use .gif or .mp4"
+        )
     with SignerCore.open(
         home, probe=env.probe, allow_online=args.allow_online, clock=env.clock
     ) as core:
-        decoded = decode_parts(_read_lines(args.input))
+        decoded = _read_request(args.input, env.stdout)
         policy = core.load_policy()
         prepared = core.prepare(
             decoded, policy=policy, registries=home.registries(), header=vault_header(home)
@@ -522,7 +572,7 @@ def cmd_sign(args: argparse.Namespace, env: Environment) -> int:
             acknowledgements=acks,
         )
         if result.response is not None:
-            _write_parts(args.out, _parts(result.response, args.fragment_length))
+            _write_message(result.response, args)
     _print_result(prepared, result, args.out, env.stdout)
     return EXIT_OK if result.refused == 0 else EXIT_REFUSED
 
@@ -535,6 +585,33 @@ def _acks(values: Sequence[str]) -> dict[int, str]:
             raise InputError(f"--ack {value!r}: expected ITEM:TEXT, e.g. --ack 1:3f9a2c")
         acks[int(number)] = text
     return acks
+
+
+def _read_request(source: Path, out: TextIO) -> DecodedRequest:
+    """The request from UR text parts, or from QR codes read through ``channel/``.
+
+    A camera is untrusted like the text: codes of other types and parts of other messages are
+    ignored and noted, and the request is decoded as strictly as from text.
+    """
+    spec = str(source)
+    if not is_media(spec):
+        return decode_parts(_read_lines(source))
+    received = receive(spec, stdin=sys.stdin, expected_types=REQUEST_TYPES | {COMPRESSED_TYPE})
+    for note in received.notes:
+        print(f"scan note: {note.text}", file=out)
+    progress = received.progress
+    if received.ur is None:
+        raise IncompleteError(
+            f"--in {spec}: the QR codes do not make a complete request ({received.frames_read}"
+            f" frames, {progress.parts_received} parts read; about"
+            f" {progress.estimated_remaining} more needed)"
+        )
+    print(
+        f"scanned {spec}: {received.frames_read} frames, {received.parts_read} parts of a"
+        f" {progress.seq_len}-fragment message",
+        file=out,
+    )
+    return decode_request(unwrap(received.ur, REQUEST_TYPES))
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -606,6 +683,26 @@ def _print_result(
         print(f"response written to {out_path}", file=out)
     head = result.audit_head
     print(f"audit head: {head.seq}:{head.head_hash.hex()}", file=out)
+
+
+def _check_out_folder(path: Path) -> None:
+    # Checked before anything is signed, so that approved signatures are never lost to a typo.
+    if not path.parent.is_dir():
+        raise InputError(f"--out {path}: the folder {path.parent} does not exist")
+
+
+def _write_message(ur: UR, args: argparse.Namespace) -> str:
+    """Write ``ur`` to ``--out`` by its suffix; say what was written."""
+    suffix = args.out.suffix.lower()
+    if suffix in ANIMATION_SUFFIXES:
+        write_message(ur, args.out, density=args.density)
+        return "an animated QR code"
+    if suffix == STILL_SUFFIX:
+        write_image(ur, args.out, density=args.density)
+        return "a QR code image"
+    parts = _parts(ur, args.fragment_length)
+    _write_parts(args.out, parts)
+    return f"{len(parts)} UR part(s)"
 
 
 def _parts(ur: UR, fragment_length: int) -> list[str]:

@@ -136,7 +136,7 @@ def _media_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_pair(rt: Runtime, args: argparse.Namespace) -> None:
-    pairing = pair_from_ur(read_message(args.file, PAIRING_TYPES), count=args.count)
+    pairing = pair_from_ur(read_message(args.file, PAIRING_TYPES, report=rt.out), count=args.count)
     added = rt.store.add_accounts(pairing.accounts)
     print(f"master fingerprint {pairing.master_fingerprint}", file=rt.out)
     for account in pairing.accounts:
@@ -180,7 +180,7 @@ def _cmd_build(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 def _cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
-    ur = read_message(args.file, RESPONSE_TYPES)
+    ur = read_message(args.file, RESPONSE_TYPES, report=rt.out)
     result = Verifier(rt.store).import_ur(ur, source=str(args.file))
     rt.crash.reached("import.committed")
     print(f"{len(result.signatures)} signatures verified and stored", file=rt.out)

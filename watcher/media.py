@@ -43,10 +43,27 @@ class AnimatedRequestWriter:
         return write_message(ur, target, density=self._density)
 
 
-def read_message(spec: str, expected: frozenset[str], stdin: TextIO | None = None) -> UR:
-    """One complete UR of an ``expected`` type from text parts or QR media named by ``spec``."""
+def read_message(
+    spec: str,
+    expected: frozenset[str],
+    stdin: TextIO | None = None,
+    *,
+    report: TextIO | None = None,
+) -> UR:
+    """One complete UR of an ``expected`` type from text parts or QR media named by ``spec``.
+
+    With ``report``, a scan of QR media says there what it ignored and how many frames and
+    parts it took.
+    """
     if spec != "-" and is_media(spec):
         received = receive(spec, stdin=stdin or sys.stdin, expected_types=None)
+        if report is not None:
+            for note in received.notes:
+                print(f"scan note: {note.text}", file=report)
+            print(
+                f"scanned {spec}: {received.frames_read} frames, {received.parts_read} parts",
+                file=report,
+            )
         if received.ur is None:
             progress = received.progress
             raise IncompleteError(

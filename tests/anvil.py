@@ -1,126 +1,40 @@
-"""A real anvil node for tests: a free loopback port, a bounded readiness poll, always stopped."""
+"""A real anvil node for tests: a free loopback port, a bounded readiness poll, always stopped.
+
+The code lives in ``scripts/demo_chain.py`` (the demo starts the same node outside pytest);
+this module puts it on the tests' import path under its old name.
+"""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
 from pathlib import Path
-from typing import Any
 
-import httpx
+_SCRIPTS = str(Path(__file__).resolve().parent.parent / "scripts")
+if _SCRIPTS not in sys.path:
+    sys.path.append(_SCRIPTS)
 
-ROOT = Path(__file__).resolve().parent.parent
-# npm @foundry-rs/anvil 1.7.1, pinned in interop/package-lock.json and installed by
-# scripts/setup.sh.
-ANVIL = ROOT / "interop" / "node_modules" / ".bin" / "anvil"
-# anvil's default dev mnemonic; its accounts m/44'/60'/0'/0/i hold 10,000 ETH each.
-MNEMONIC = "test test test test test test test test test test test junk"
-CHAIN_ID = 31337
-_READY_POLLS = 400
-_POLL_WAIT = 0.05
+from demo_chain import (  # noqa: E402
+    ANVIL,
+    CHAIN_ID,
+    MNEMONIC,
+    ROOT,
+    TOKEN_ARTIFACT,
+    Anvil,
+    AnvilError,
+    deploy_token,
+    free_port,
+    running_anvil,
+)
 
-
-class AnvilError(RuntimeError):
-    """anvil did not start, or answered a control call with an error."""
-
-
-class Anvil:
-    """A running anvil and its JSON-RPC controls (snapshots, mining, mempool)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._client = httpx.Client(timeout=30.0)
-
-    def rpc(self, method: str, *params: Any) -> Any:
-        """Call ``method``; raise AnvilError for a JSON-RPC error."""
-        reply = self._client.post(
-            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-        ).json()
-        if "error" in reply:
-            raise AnvilError(f"{method}: {reply['error']}")
-        return reply["result"]
-
-    def snapshot(self) -> str:
-        """``evm_snapshot``: an id to revert to."""
-        return str(self.rpc("evm_snapshot"))
-
-    def revert(self, snapshot: str) -> None:
-        """``evm_revert`` to ``snapshot``, dropping pending transactions and restoring automine."""
-        self.rpc("anvil_setAutomine", True)
-        self.rpc("anvil_dropAllTransactions")
-        if self.rpc("evm_revert", snapshot) is not True:
-            raise AnvilError(f"evm_revert {snapshot} failed")
-
-    def mine(self, blocks: int = 1) -> None:
-        """Mine ``blocks`` blocks now (``anvil_mine``)."""
-        self.rpc("anvil_mine", hex(blocks))
-
-    def automine(self, on: bool) -> None:
-        """Mine each transaction as it arrives, or hold them in the pool."""
-        self.rpc("anvil_setAutomine", on)
-
-    def block_number(self) -> int:
-        """The head's number."""
-        return int(self.rpc("eth_blockNumber"), 16)
-
-    def balance(self, address: str) -> int:
-        """Wei held by ``address``."""
-        return int(self.rpc("eth_getBalance", address, "latest"), 16)
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def running_anvil() -> Iterator[Anvil]:
-    """Start anvil on a free loopback port, wait until ``eth_chainId`` answers, always stop it."""
-    if not ANVIL.exists():
-        raise AnvilError(f"{ANVIL} is missing: run scripts/setup.sh")
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    node = Anvil(f"http://127.0.0.1:{port}")
-    try:
-        _wait_ready(process, node)
-        yield node
-    finally:
-        node.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def _wait_ready(process: subprocess.Popen[bytes], node: Anvil) -> None:
-    for _ in range(_READY_POLLS):
-        try:
-            if int(node.rpc("eth_chainId"), 16) == CHAIN_ID:
-                return
-        except httpx.TransportError:
-            pass
-        try:
-            # Waiting on the process both paces the poll and notices an early exit.
-            process.wait(timeout=_POLL_WAIT)
-        except subprocess.TimeoutExpired:
-            continue
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        raise AnvilError(f"anvil exited with status {process.returncode}: {stderr[-500:]}")
-    raise AnvilError(f"anvil did not answer eth_chainId within {_READY_POLLS} polls")
+__all__ = [
+    "ANVIL",
+    "CHAIN_ID",
+    "MNEMONIC",
+    "ROOT",
+    "TOKEN_ARTIFACT",
+    "Anvil",
+    "AnvilError",
+    "deploy_token",
+    "free_port",
+    "running_anvil",
+]

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from anvil import CHAIN_ID, MNEMONIC, ROOT, Anvil
-from eth_abi.abi import encode as abi_encode
+from anvil import CHAIN_ID, MNEMONIC, Anvil, deploy_token
 from eth_account import Account
 
 from shared.address import parse_address
@@ -36,12 +35,6 @@ from signer.keys.bip39 import SecretMnemonic
 from watcher.cli import main
 from watcher.parts import read_ur
 
-# OpenZeppelin Contracts 4.9.6 (npm @openzeppelin/contracts, pinned in interop/package.json):
-# build/contracts/ERC20PresetFixedSupply.json, constructor(name, symbol, initialSupply, owner).
-TOKEN_ARTIFACT = (
-    ROOT
-    / "interop/node_modules/@openzeppelin/contracts/build/contracts/ERC20PresetFixedSupply.json"
-)
 ACCOUNT_PATH = "m/44'/60'/0'"
 
 
@@ -203,22 +196,12 @@ class Lab:
             db.close()
 
     def deploy_token(self, owner: str, supply: int, symbol: str = "TKN") -> str:
-        artifact = json.loads(TOKEN_ARTIFACT.read_text())
-        args = abi_encode(
-            ["string", "string", "uint256", "address"], ["Test Token", symbol, supply, owner]
-        )
-        sender = self.keys.address(9)
-        tx_hash = self.node.rpc(
-            "eth_sendTransaction",
-            {"from": sender, "data": artifact["bytecode"] + args.hex(), "gas": hex(3_000_000)},
-        )
-        self.node.mine()
-        receipt = self.node.rpc("eth_getTransactionReceipt", tx_hash)
-        return parse_address(receipt["contractAddress"], field="contractAddress").checksummed()
+        """The OpenZeppelin test ERC-20, deployed by dev account 9, ``supply`` held by owner."""
+        address = deploy_token(self.node, self.keys.address(9), owner, supply, symbol=symbol)
+        return parse_address(address, field="contractAddress").checksummed()
 
     def token_balance(self, token: str, owner: str) -> int:
-        data = "0x70a08231" + "00" * 12 + owner[2:].lower()
-        return int(self.node.rpc("eth_call", {"to": token, "data": data}, "latest"), 16)
+        return self.node.token_balance(token, owner)
 
 
 class RewritingProxy:

@@ -61,7 +61,8 @@ def read_message(
             for note in received.notes:
                 print(f"scan note: {note.text}", file=report)
             print(
-                f"scanned {spec}: {received.frames_read} frames, {received.parts_read} parts",
+                f"scanned {spec}: {received.frames_read} frames, {received.parts_read} parts of"
+                f" a {received.progress.seq_len}-fragment message",
                 file=report,
             )
         if received.ur is None:

@@ -185,6 +185,9 @@ in_root useradd --system --uid "$coldsign_uid" --gid "$coldsign_uid" --groups vi
   --home-dir /var/lib/coldsign --no-create-home --shell /usr/sbin/nologin coldsign
 mkdir -p "$out/var/lib/coldsign"
 chmod 0755 "$out/var/lib/coldsign"
+# live-boot's initramfs writes a loopback-only /etc/network/interfaces into the RAM overlay
+# and complains on the console when the directory is missing; nothing reads the file.
+install -d -m 0755 "$out/etc/network"
 cp -a "$wheelhouse" "$out/tmp/wheelhouse"
 in_root python3 -m venv --without-pip "$venv"
 in_root "$venv/bin/python" "/tmp/wheelhouse/$installer/pip" install -q --no-index \
@@ -202,8 +205,8 @@ ln -sf /lib/systemd/system/multi-user.target "$units/default.target"
 # Masked: the login prompt on the signer's console, systemd's own network daemons, and swap.
 # getty-static starts logins on tty2-6 when logind is not running (it is not: no D-Bus).
 for unit in getty@tty1.service getty-static.service systemd-networkd.service \
-  systemd-networkd.socket systemd-networkd-wait-online.service systemd-resolved.service systemd-timesyncd.service \
-  swap.target systemd-coredump.socket; do
+  systemd-networkd.socket systemd-networkd-wait-online.service systemd-resolved.service \
+  systemd-timesyncd.service swap.target systemd-coredump.socket; do
   ln -sf /dev/null "$units/$unit"
 done
 rm -f "$units/getty.target.wants/getty@tty1.service"

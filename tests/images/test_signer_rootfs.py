@@ -379,7 +379,7 @@ def test_no_swap_and_home_on_encrypted_removable_volume() -> None:
     ]
 
 
-def test_signer_unit_owns_tty1() -> None:
+def test_signer_unit_owns_tty1_after_the_home_is_open() -> None:
     unit = conf_lines(OVERLAY / "etc/systemd/system/coldsign-signer.service")
     assert "ExecStart=/opt/coldsign/bin/coldsign-signer --home /var/lib/coldsign" in unit
     assert "TTYPath=/dev/tty1" in unit
@@ -387,6 +387,14 @@ def test_signer_unit_owns_tty1() -> None:
     assert "User=coldsign" in unit
     assert "LimitCORE=0" in unit
     assert "RestrictAddressFamilies=AF_UNIX" in unit
+    assert "Requires=coldsign-home.service" in unit
+    assert not [line for line in unit if line.startswith("ExecStartPre")]
+    home = conf_lines(OVERLAY / "etc/systemd/system/coldsign-home.service")
+    assert "ExecStart=/usr/local/sbin/coldsign-open-home" in home
+    assert "TTYPath=/dev/tty1" in home
+    assert "Before=coldsign-signer.service" in home
+    # The home unit runs outside the signer's sandbox (a bind mount there would look mounted).
+    assert not [line for line in home if line.startswith(("ProtectSystem", "ReadWritePaths"))]
 
 
 def test_scripts_parse() -> None:

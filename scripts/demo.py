@@ -13,27 +13,43 @@ policy forbids and signs the rest; its answer is another MP4 the watcher scans, 
 broadcasts; the demo waits for confirmations and ends with a summary that it first checks
 against the chain (any difference fails the demo). The code is a script beside
 ``scripts/demo.sh`` rather than a package: the project's packages ship the programs, and the
-demo only uses them.
+demo only uses them. The scenario (rows, policy, configuration) is in ``demo_plan.py``, the
+summary and the chain check in ``demo_summary.py``, the local chain in ``demo_chain.py``.
 
 Every run starts from a clean output folder (default ``demo-out/``): the folder is emptied
-only when it is missing, empty, or marked as made by the demo (``.coldsign-demo``).
+only when it is missing, empty, or marked as made by the demo (``.coldsign-demo``), and it is
+locked for the run, so a second demo started meanwhile stops instead of emptying it.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from demo_chain import CHAIN_ID, MNEMONIC, ROOT, Anvil, AnvilError, deploy_token, running_anvil
+from demo_plan import (
+    CONFIRMATIONS,
+    DESTINATIONS,
+    MAX_ROWS,
+    OUTSIDER,
+    SYMBOL,
+    demo_address,
+    policy_text,
+    registry_text,
+    watcher_text,
+    withdrawal_rows,
+)
 from demo_summary import (
     NATIVE,
     DemoError,
@@ -48,7 +64,6 @@ from demo_summary import (
 
 from channel.frames import open_source
 from shared.address import address_from_bytes
-from shared.keccak import keccak256
 from signer.audit import AuditLog
 from signer.cli import ONLINE_WARNING
 from watcher.state import Status, Store
@@ -60,51 +75,16 @@ MARKER = ".coldsign-demo"
 _INTERIM_FILES = frozenset({"request.json", "parts.txt", "received.txt", "decoded.json"})
 # A public test passphrase for a public test mnemonic: this vault guards nothing.
 PASSPHRASE = "coldsign demo passphrase (public: never use for real keys)"  # noqa: S105
-SYMBOL = "TKN"
 TOKEN_SUPPLY = 1_000_000 * 10**18
-CONFIRMATIONS = 2
 BLOCK_TIME = 1
 CONFIRM_TIMEOUT = 60.0
 POLL_INTERVAL = 0.5
-MAX_ROWS = 10
 # anvil's dev account 9 deploys the token (anvil unlocks its dev accounts).
 DEPLOYER_INDEX = 9
-
-# The allowlisted destinations (policy label, assets) and the one outsider.
-HOT_A = "Hot wallet A"
-HOT_B = "Hot wallet B (gas float)"
-DESK = "Market-maker desk"
-TREASURY = "Treasury ops"
-OUTSIDER = "unknown customer (not in the policy)"
-DESTINATIONS: dict[str, tuple[str, ...]] = {
-    HOT_A: (NATIVE, SYMBOL),
-    HOT_B: (NATIVE,),
-    DESK: (SYMBOL,),
-    TREASURY: (NATIVE, SYMBOL),
-}
-# (label, asset, amount, memo): what an exchange's cold account pays out in one sitting.
-ALLOWED_ROWS = (
-    (HOT_A, "ETH", "12.5", "morning refill"),
-    (HOT_A, SYMBOL, "25000", "morning refill"),
-    (HOT_B, "ETH", "3.75", "gas float top-up"),
-    (DESK, SYMBOL, "48000.5", "inventory rebalance"),
-    (TREASURY, "ETH", "0.8", "ops budget"),
-    (TREASURY, SYMBOL, "1250.25", "ops budget"),
-    (HOT_A, "ETH", "20", "afternoon refill"),
-    (DESK, SYMBOL, "9999.99", "inventory rebalance"),
-    (HOT_B, "ETH", "1.05", "gas float top-up"),
-)
-OUTSIDER_ROW = (OUTSIDER, "ETH", "7.5", "customer payout to an address nobody allowlisted")
 
 _SCANNED = re.compile(r"^scanned \S+: (\d+) frames, (\d+) parts(?: of a (\d+)-fragment)?", re.M)
 _AUDIT_HEAD = re.compile(r"^audit head: (\d+:[0-9a-f]{64})$", re.M)
 _FINGERPRINT = re.compile(r"^master fingerprint:? ([0-9a-f]{8})$", re.M)
-
-
-def demo_address(label: str) -> str:
-    """A fresh, empty address for ``label`` (no one holds its key): keccak256 of the label."""
-    digest = keccak256(f"coldsign demo: {label}".encode())
-    return address_from_bytes(digest[12:], field=label).checksummed()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +100,7 @@ class Ran:
 class Programs:
     """Runs the real coldsign programs, shows each command and its output, keeps a transcript."""
 
-    def __init__(self, out: Path, transcript: TextIO, say: Callable[[str], None]) -> None:
-        self._out = out
+    def __init__(self, transcript: TextIO, say: Callable[[str], None]) -> None:
         self._transcript = transcript
         self._say = say
 
@@ -166,118 +145,39 @@ class Programs:
         return Ran(done.returncode, done.stdout, done.stderr, seconds)
 
 
-def prepare_folder(out: Path) -> None:
-    """Empty ``out`` for a fresh run; refuse a folder the demo did not make."""
-    if out.exists():
-        if not out.is_dir():
-            raise DemoError(f"{out} is not a folder")
-        entries = {entry.name for entry in out.iterdir()}
-        if entries and MARKER not in entries and not entries <= _INTERIM_FILES:
+@contextmanager
+def claimed_folder(out: Path) -> Iterator[None]:
+    """``out`` emptied for this run and locked against a second demo run into it.
+
+    Refuses a folder the demo did not make (no marker, and files other than the interim
+    demo's). The lock is an exclusive ``flock`` on the marker, held until the run ends.
+    """
+    if out.exists() and not out.is_dir():
+        raise DemoError(f"{out} is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    entries = {entry.name for entry in out.iterdir()}
+    if entries and MARKER not in entries and not entries <= _INTERIM_FILES:
+        raise DemoError(
+            f"{out} holds files the demo did not make: choose another --out or empty it"
+        )
+    with (out / MARKER).open("a") as marker:
+        try:
+            fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             raise DemoError(
-                f"{out} holds files the demo did not make: choose another --out or empty it"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    (out / MARKER).write_text("made by scripts/demo.py: emptied on its next run\n")
-
-
-def policy_text(addresses: dict[str, str], token: str) -> str:
-    """An exchange hot-wallet refill policy (docs/policy.md's example, on the local chain)."""
-    lines = [
-        "# The demo's signing policy: a cold reserve refilling hot wallets (docs/policy.md).",
-        "[policy]",
-        'name = "Demo cold reserve: hot-wallet refills"',
-        "version = 1",
-        "",
-        "[[chain]]",
-        f"id = {CHAIN_ID}",
-        'label = "Anvil (local)"',
-        'max_fee_per_gas_gwei = "50"',
-        'max_total_fee_native = "0.01"',
-        "",
-        "[[account]]",
-        "path = \"m/44'/60'/0'/0/0\"",
-        'label = "cold reserve"',
-        "",
-    ]
-    for label, assets in DESTINATIONS.items():
-        names = ", ".join('"native"' if a == NATIVE else f'"{token}"' for a in assets)
-        lines += [
-            "[[destination]]",
-            f"chain = {CHAIN_ID}",
-            f'address = "{addresses[label]}"',
-            f"assets = [{names}]",
-            f'label = "{label}"',
-            "",
-        ]
-    lines += [
-        "[[limit]]",
-        f"chain = {CHAIN_ID}",
-        'asset = "native"',
-        'per_tx = "25"',
-        'per_24h = "100"',
-        "",
-        "[[limit]]",
-        f"chain = {CHAIN_ID}",
-        f'asset = "{token}"',
-        "decimals = 18",
-        f'label = "{SYMBOL}"',
-        'per_tx = "50000"',
-        'per_24h = "150000"',
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def registry_text(addresses: dict[str, str], token: str) -> str:
-    """The signer's registry: the local chain, the test token and the address book."""
-    lines = [
-        "[[chain]]",
-        f"id = {CHAIN_ID}",
-        'name = "Anvil (local)"',
-        'symbol = "ETH"',
-        "",
-        "[[token]]",
-        f"chain = {CHAIN_ID}",
-        f'address = "{token}"',
-        f'symbol = "{SYMBOL}"',
-        "decimals = 18",
-        'name = "Test Token"',
-        "",
-    ]
-    for label in DESTINATIONS:
-        lines += ["[[label]]", f'address = "{addresses[label]}"', f'label = "{label}"', ""]
-    return "\n".join(lines)
-
-
-def watcher_text(node: Anvil, token: str) -> str:
-    """The watcher's configuration: the local node, confirmations, the token."""
-    return "\n".join(
-        [
-            "[chains.anvil]",
-            f"chain_id = {CHAIN_ID}",
-            f'rpc = "{node.url}"',
-            'native_symbol = "ETH"',
-            f"confirmations = {CONFIRMATIONS}",
-            "",
-            "[[tokens]]",
-            'chain = "anvil"',
-            f'address = "{token}"',
-            f'symbol = "{SYMBOL}"',
-            "",
-        ]
-    )
-
-
-def withdrawal_rows(rows: int) -> list[tuple[str, str, str, str, str]]:
-    """(id, label, asset, amount, memo): ``rows - 1`` allowed, then the outsider, last, so
-    that its unused nonce leaves no paid transaction waiting behind it."""
-    if not 2 <= rows <= MAX_ROWS:
-        raise DemoError(f"rows must be 2..{MAX_ROWS}, got {rows}")
-    chosen = [*ALLOWED_ROWS[: rows - 1], OUTSIDER_ROW]
-    return [
-        (f"wd-{n:03d}", label, asset, amount, memo)
-        for n, (label, asset, amount, memo) in enumerate(chosen, start=1)
-    ]
+                f"another demo is running into {out}: let it finish or use --out"
+            ) from None
+        for entry in out.iterdir():
+            if entry.name == MARKER:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        marker.truncate(0)
+        marker.write("made by scripts/demo.py: emptied on its next run\n")
+        marker.flush()
+        yield
 
 
 def _scanned(output: str, what: str) -> tuple[int, int, int | None]:
@@ -318,12 +218,12 @@ def run_demo(
 ) -> DemoSummary:
     """Run the whole demo into ``out``; return its summary (also saved there)."""
     out = out.resolve()
-    prepare_folder(out)
-    with (out / "transcript.txt").open("w") as transcript:
-        programs = Programs(out, transcript, say)
-        summary = _run(out, rows, programs, say)
-    (out / "summary.txt").write_text(render(summary))
-    (out / "summary.json").write_text(summary.to_json())
+    with claimed_folder(out):
+        with (out / "transcript.txt").open("w") as transcript:
+            programs = Programs(transcript, say)
+            summary = _run(out, rows, programs, say)
+        (out / "summary.txt").write_text(render(summary))
+        (out / "summary.json").write_text(summary.to_json())
     return summary
 
 

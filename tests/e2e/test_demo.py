@@ -16,6 +16,14 @@ if str(SCRIPTS) not in sys.path:
     sys.path.append(str(SCRIPTS))
 
 import demo  # noqa: E402
+from demo_plan import (  # noqa: E402
+    DESTINATIONS,
+    MAX_ROWS,
+    OUTSIDER,
+    SYMBOL,
+    demo_address,
+    withdrawal_rows,
+)
 from demo_summary import NATIVE, DemoError, Payment, check_chain  # noqa: E402
 
 ROWS = 6
@@ -35,12 +43,12 @@ def test_the_demo_pays_the_allowed_withdrawals_and_refuses_the_outsider(tmp_path
     shown: list[str] = []
     summary = demo.run_demo(out, rows=ROWS, say=shown.append)
 
-    plan = demo.withdrawal_rows(ROWS)
+    plan = withdrawal_rows(ROWS)
     assert [p.id for p in summary.paid] == [row[0] for row in plan[:-1]]
     assert all(p.block > 0 and p.tx_hash.startswith("0x") for p in summary.paid)
     [refused] = summary.refused
     assert (refused.id, refused.code) == (plan[-1][0], "destination-not-allowed")
-    assert refused.destination == demo.demo_address(demo.OUTSIDER)
+    assert refused.destination == demo_address(OUTSIDER)
     assert "is not an allowed destination" in refused.reason
     assert refused.watcher_status == "awaiting-signature"
     assert refused.nonce == len(plan) - 1
@@ -51,8 +59,8 @@ def test_the_demo_pays_the_allowed_withdrawals_and_refuses_the_outsider(tmp_path
     for _, label, asset, amount, _ in plan[:-1]:
         expected[(label, asset)] = expected.get((label, asset), 0) + units(amount)
     held = {(b.who, b.asset): b.actual for b in summary.balances}
-    for label in [*demo.DESTINATIONS, demo.OUTSIDER]:
-        for asset in ("ETH", demo.SYMBOL):
+    for label in [*DESTINATIONS, OUTSIDER]:
+        for asset in ("ETH", SYMBOL):
             assert held[(label, asset)] == expected.get((label, asset), 0), (label, asset)
     assert all(b.expected == b.actual for b in summary.balances)
 
@@ -82,23 +90,33 @@ def test_the_demo_pays_the_allowed_withdrawals_and_refuses_the_outsider(tmp_path
 
 def test_the_output_folder_is_emptied_only_when_the_demo_made_it(tmp_path: Path) -> None:
     mine = tmp_path / "mine"
-    demo.prepare_folder(mine)
-    (mine / "left-over.txt").write_text("from the last run")
-    demo.prepare_folder(mine)
-    assert sorted(p.name for p in mine.iterdir()) == [demo.MARKER]
+    with demo.claimed_folder(mine):
+        (mine / "left-over.txt").write_text("from the last run")
+        (mine / "sub").mkdir()
+    with demo.claimed_folder(mine):
+        assert sorted(p.name for p in mine.iterdir()) == [demo.MARKER]
 
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "notes.txt").write_text("someone's file")
-    with pytest.raises(DemoError, match="did not make"):
-        demo.prepare_folder(theirs)
+    with pytest.raises(DemoError, match="did not make"), demo.claimed_folder(theirs):
+        pass
     assert (theirs / "notes.txt").read_text() == "someone's file"
 
 
+def test_a_second_demo_into_the_same_folder_stops_while_the_first_runs(tmp_path: Path) -> None:
+    out = tmp_path / "busy"
+    with demo.claimed_folder(out):
+        (out / "transcript.txt").write_text("the first run's")
+        with pytest.raises(DemoError, match="another demo is running"), demo.claimed_folder(out):
+            pass
+        assert (out / "transcript.txt").read_text() == "the first run's"
+
+
 def test_the_demo_refuses_a_row_count_it_cannot_make(tmp_path: Path) -> None:
-    for rows in (1, demo.MAX_ROWS + 1):
+    for rows in (1, MAX_ROWS + 1):
         with pytest.raises(DemoError, match="rows must be"):
-            demo.withdrawal_rows(rows)
+            withdrawal_rows(rows)
 
 
 def test_the_chain_check_fails_loudly_when_a_balance_differs(e2e_chain: Anvil) -> None:

@@ -41,9 +41,13 @@ from demo_chain import CHAIN_ID, MNEMONIC, ROOT, Anvil, AnvilError, deploy_token
 from demo_plan import (
     CONFIRMATIONS,
     DESTINATIONS,
+    ETH_LIMITS,
+    MAX_FEE_PER_GAS_GWEI,
     MAX_ROWS,
+    MAX_TOTAL_FEE_ETH,
     OUTSIDER,
     SYMBOL,
+    TOKEN_LIMITS,
     demo_address,
     policy_text,
     registry_text,
@@ -281,8 +285,11 @@ def _run(out: Path, rows: int, programs: Programs, say: Callable[[str], None]) -
         for label, assets in DESTINATIONS.items():
             names = " and ".join("ETH" if a == NATIVE else SYMBOL for a in assets)
             say(f"  {label:<26} {addresses[label]}  may receive {names}")
-        say("  limits: ETH 25 a transaction, 100 a day; TKN 50,000 and 150,000;")
-        say("  fees: at most 50 gwei per gas and 0.01 ETH a transaction")
+        say(
+            f"  limits: ETH {ETH_LIMITS[0]} a transaction, {ETH_LIMITS[1]} a day; {SYMBOL}"
+            f" {TOKEN_LIMITS[0]} and {TOKEN_LIMITS[1]}; fees: at most {MAX_FEE_PER_GAS_GWEI}"
+            f" gwei per gas and {MAX_TOTAL_FEE_ETH} ETH a transaction"
+        )
         programs.run("coldsign-signer", "policy", "check", signer_home / "policy.toml")
 
         _step(

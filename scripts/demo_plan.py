@@ -13,6 +13,11 @@ SYMBOL = "TKN"
 # A receipt this deep confirms a withdrawal (anvil mines a block a second in the demo).
 CONFIRMATIONS = 2
 MAX_ROWS = 10
+# The policy's limits (whole units: per transaction, per rolling 24 hours) and fee caps.
+ETH_LIMITS = ("25", "100")
+TOKEN_LIMITS = ("50000", "150000")
+MAX_FEE_PER_GAS_GWEI = "50"
+MAX_TOTAL_FEE_ETH = "0.01"
 
 # The allowlisted destinations (policy label, assets) and the one outsider.
 HOT_A = "Hot wallet A"
@@ -58,8 +63,8 @@ def policy_text(addresses: dict[str, str], token: str) -> str:
         "[[chain]]",
         f"id = {CHAIN_ID}",
         'label = "Anvil (local)"',
-        'max_fee_per_gas_gwei = "50"',
-        'max_total_fee_native = "0.01"',
+        f'max_fee_per_gas_gwei = "{MAX_FEE_PER_GAS_GWEI}"',
+        f'max_total_fee_native = "{MAX_TOTAL_FEE_ETH}"',
         "",
         "[[account]]",
         "path = \"m/44'/60'/0'/0/0\"",
@@ -80,16 +85,16 @@ def policy_text(addresses: dict[str, str], token: str) -> str:
         "[[limit]]",
         f"chain = {CHAIN_ID}",
         'asset = "native"',
-        'per_tx = "25"',
-        'per_24h = "100"',
+        f'per_tx = "{ETH_LIMITS[0]}"',
+        f'per_24h = "{ETH_LIMITS[1]}"',
         "",
         "[[limit]]",
         f"chain = {CHAIN_ID}",
         f'asset = "{token}"',
         "decimals = 18",
         f'label = "{SYMBOL}"',
-        'per_tx = "50000"',
-        'per_24h = "150000"',
+        f'per_tx = "{TOKEN_LIMITS[0]}"',
+        f'per_24h = "{TOKEN_LIMITS[1]}"',
     ]
     return "\n".join(lines) + "\n"
 

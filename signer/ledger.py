@@ -25,7 +25,8 @@ SQLite's write lock with ``BEGIN IMMEDIATE`` and re-run the check under it, so t
 can hold the ledger open and neither can record a conflicting payload behind the other's back.
 
 Callers record *before* releasing a signature: a crash after ``record`` and before the
-signature leaves the device errs on the side of a nonce marked used.
+signature leaves the device errs on the side of a nonce marked used. A batch is recorded with
+``record_many``: one transaction, so one commit (and one WAL sync) for the whole batch.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from pathlib import Path
@@ -250,6 +251,40 @@ class Ledger:
         except sqlite3.Error as exc:
             raise LedgerError(f"nonce ledger {self._path} could not be written: {exc}") from exc
         return decision
+
+    def record_many(
+        self, entries: Sequence[LedgerEntry]
+    ) -> tuple[LedgerDecision | LedgerError, ...]:
+        """Check and record every entry of a batch in one transaction (one commit, one sync).
+
+        Each entry is decided as :meth:`record` would after the entries before it: a second
+        payload for a nonce an earlier entry of the same batch took is equivocation. An entry
+        the ledger refuses gets its ``LedgerError`` (``EquivocationError``,
+        ``ReplayedRequestError``) in its place of the result, and the others are recorded
+        without it. A storage failure raises ``LedgerError`` and records none of them; so does
+        a crash: SQLite commits the whole batch or nothing.
+        """
+        results: list[LedgerDecision | LedgerError] = []
+        if not entries:
+            return ()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for entry in entries:
+                    try:
+                        decision = self._decide(entry)
+                    except LedgerError as refused:
+                        results.append(refused)
+                        continue
+                    self._write(entry, decision)
+                    results.append(decision)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"nonce ledger {self._path} could not be written: {exc}") from exc
+        return tuple(results)
 
     def check_and_record(self, entry: LedgerEntry) -> LedgerDecision:
         """Check and record ``entry`` atomically (the same as :meth:`record`)."""

@@ -1,4 +1,4 @@
-"""The append-only audit log: one fsync'd, hash-chained line per decision or device event.
+"""The append-only audit log: fsync'd, hash-chained lines, one per decision or device event.
 
 Storage: an append-only file plus a head record, not SQLite. The log's whole value is that
 anyone can re-check it with SHA-256 and a JSON reader (the format is in ``record.py``), and
@@ -7,6 +7,13 @@ database rewrites pages in place. Durability comes from ``fsync`` of the log bef
 record is replaced (write to a temporary file, fsync, rename, fsync the directory), so a crash
 leaves either the old state, a log one entry ahead of its head (accepted; the head is brought
 forward), or a half-written last line (refused until :meth:`AuditLog.recover_torn_tail`).
+
+:meth:`AuditLog.append_many` writes a batch (a signed batch's decisions) with one fsync and one
+head record: a ``batch`` entry saying how many entries follow, then the entries, chained as
+usual. A crash during it leaves the old state or a *prefix* of that write: the ``batch`` entry
+and the first complete entries after it, possibly followed by a half-written line. A prefix is
+accepted like the one-entry lag above (the head is brought forward to its last complete entry);
+entries past the head that no ``batch`` entry announced are still refused as tampering.
 
 ``open`` and ``append`` compare only the last line with the head record (constant time);
 the whole chain is checked by ``verify`` (or ``verify.verify_log``), which the signer runs at
@@ -25,7 +32,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -33,9 +40,11 @@ from types import TracebackType
 from signer.audit.record import (
     ENTRY_LINE_PREFIX,
     GENESIS_PREV,
+    MAX_BATCH_ENTRIES,
     MAX_LINE_BYTES,
     AuditEntry,
     AuditKind,
+    announced_batch,
     entry_hash,
     head_line,
     make_entry,
@@ -129,6 +138,43 @@ class AuditLog:
         with self._locked():
             last = self._settle(self._clean_tail())
             return self._write(last.seq + 1, last.entry_hash, kind, fields)
+
+    def append_many(
+        self, records: Sequence[tuple[str, Mapping[str, object]]]
+    ) -> tuple[AuditEntry, ...]:
+        """Append ``records`` (kind, fields) as consecutive entries with one fsync.
+
+        More than one record is preceded by a ``batch`` entry naming how many follow, so that
+        a crash part-way leaves a prefix the log recognises (see the module docstring). Every
+        record is validated (secrets refused) before anything is written: a refused record
+        writes none of them. Returns the records' entries, in order (not the ``batch`` entry).
+        """
+        if not records:
+            return ()
+        if len(records) > MAX_BATCH_ENTRIES:
+            raise AuditError(
+                f"{len(records)} audit entries in one write; the limit is {MAX_BATCH_ENTRIES}"
+            )
+        if len(records) == 1:
+            kind, fields = records[0]
+            return (self.append(kind, fields),)
+        with self._locked():
+            last = self._settle(self._clean_tail())
+            now = self._clock()
+            marker = make_entry(
+                last.seq + 1,
+                last.entry_hash,
+                AuditKind.BATCH,
+                now,
+                {"entries": len(records)},
+            )
+            made: list[AuditEntry] = []
+            previous = marker
+            for kind, fields in records:
+                previous = make_entry(previous.seq + 1, previous.entry_hash, kind, now, fields)
+                made.append(previous)
+            self._write_lines([marker, *made])
+            return tuple(made)
 
     def head(self) -> tuple[int, bytes]:
         """The latest entry's ``(seq, hash)``, as every signer response carries it."""
@@ -265,11 +311,44 @@ class AuditLog:
             return _Tail(last=last)
         if last.seq == head[0] + 1 and last.prev == head[1]:
             return _Tail(last=last, lagging=True)
+        if head[0] + 1 < last.seq <= head[0] + 1 + MAX_BATCH_ENTRIES:
+            self._check_batch_prefix(last, offset, head)
+            return _Tail(last=last, lagging=True)
         raise tampered(
             min(last.seq, head[0] + 1),
             "head mismatch",
             f"the log ends at seq {last.seq} but the head record names seq {head[0]}",
         )
+
+    def _check_batch_prefix(self, last: AuditEntry, offset: int, head: tuple[int, bytes]) -> None:
+        """Accept entries past the head only as a prefix of one ``append_many`` write.
+
+        Walks back from ``last`` (whose line starts at ``offset``) to the entry after the
+        head, checking each link; that entry must be a ``batch`` entry chained to the head
+        and announcing at least as many entries as follow it.
+        """
+        head_seq, head_hash = head
+        current = last
+        while current.seq > head_seq + 1:
+            line, offset = self._last_line(offset)
+            try:
+                earlier = parse_line(line)
+            except AuditError as exc:
+                raise self._not_an_entry(offset, str(exc)) from exc
+            if (
+                earlier.seq != current.seq - 1
+                or current.prev != earlier.entry_hash
+                or entry_hash(earlier.seq, earlier.prev, earlier.body()) != earlier.entry_hash
+            ):
+                raise tampered(current.seq, "chain broken", "past the head record")
+            current = earlier
+        if current.prev != head_hash or announced_batch(current) < last.seq - current.seq:
+            raise tampered(
+                head_seq + 1,
+                "past the head",
+                f"entries {head_seq + 1} to {last.seq} follow the entry the head record names"
+                " and are not one batch write",
+            )
 
     def _settle(self, tail: _Tail) -> AuditEntry:
         """Bring a lagging head forward, or write entry 0 of a new log; return the last entry."""
@@ -286,20 +365,24 @@ class AuditLog:
 
     def _write(self, seq: int, prev: bytes, kind: str, fields: Mapping[str, object]) -> AuditEntry:
         entry = make_entry(seq, prev, kind, self._clock(), fields)
-        line = entry.line()
+        self._write_lines([entry])
+        return entry
+
+    def _write_lines(self, entries: Sequence[AuditEntry]) -> None:
+        """Append the entries' lines, fsync once, then point the head record at the last."""
+        data = b"".join(entry.line() for entry in entries)
         size = os.fstat(self._fd).st_size
         try:
-            view = memoryview(line)
+            view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view) :]
             os.fsync(self._fd)
         except OSError as exc:
-            # Nothing was acknowledged: take the partial line back if the disk lets us.
+            # Nothing was acknowledged: take the partial lines back if the disk lets us.
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, size)
             raise AuditError(f"cannot write the audit log {self._path}: {exc.strerror}") from exc
-        self._write_head(entry)
-        return entry
+        self._write_head(entries[-1])
 
     def _write_head(self, entry: AuditEntry) -> None:
         target = head_path(self._path)

@@ -58,6 +58,8 @@ MAX_DEPTH = 8
 MAX_INT = 1 << 256
 MAX_SEQ = (1 << 63) - 1
 ENTRY_LINE_PREFIX = b'{"body":{'
+# At most this many entries are written by one ``append_many`` (after its ``batch`` entry).
+MAX_BATCH_ENTRIES = 4096
 
 JSONValue: TypeAlias = "bool | int | str | tuple[JSONValue, ...] | Mapping[str, JSONValue] | None"
 
@@ -88,6 +90,11 @@ class AuditKind(StrEnum):
     LOCK = "lock"
     NETWORK_DETECTED = "network-detected"
     ALLOW_ONLINE = "allow-online"
+    # Written by ``AuditLog.append_many`` before the entries it writes in one go: "the next
+    # ``entries`` entries were written together" (what lets the head record lag by more than
+    # one entry after a crash; see ``signer.audit.verify``).
+    BATCH = "batch"
+    STATE_RESET = "state-reset"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,16 @@ class AuditEntry:
     def line(self) -> bytes:
         """The entry's line in the log file, newline included."""
         return _line(self.seq, self.prev, self.body(), self.entry_hash)
+
+
+def announced_batch(entry: AuditEntry) -> int:
+    """How many entries a ``batch`` entry says follow it (0 for any other entry)."""
+    if entry.kind != AuditKind.BATCH or set(entry.fields) != {"entries"}:
+        return 0
+    count = entry.fields["entries"]
+    if isinstance(count, bool) or not isinstance(count, int):
+        return 0
+    return count if 2 <= count <= MAX_BATCH_ENTRIES else 0
 
 
 def canonical_json(value: object) -> bytes:

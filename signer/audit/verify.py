@@ -13,9 +13,12 @@ own, since nothing in it is secret. That is why every signer response carries th
 ``(seq, hash)`` head and the watcher keeps the latest one it received: ``verify(known_head=...)``
 checks that the log still holds that exact entry, which exposes a rollback.
 
-One state is accepted and reported: the log holding exactly one entry past the head record,
-chained to it. ``append`` writes (and fsyncs) the line before it replaces the head, so this is
-what a crash between the two leaves; the next ``append`` or ``open`` brings the head forward.
+One state is accepted and reported: the log holding entries past the head record, chained to
+it, when they are exactly one entry, or a ``batch`` entry and at most as many entries as it
+announces. ``append`` and ``append_many`` write (and fsync) the lines before they replace the
+head, so this is what a crash between the two (or part-way through a batch's lines) leaves;
+the next ``append`` or ``open`` brings the head forward. Entries past the head that no
+``batch`` entry announced are refused ("past the head").
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from signer.audit.record import (
     GENESIS_PREV,
     MAX_LINE_BYTES,
     AuditEntry,
+    announced_batch,
     entry_hash,
     parse_head,
     parse_line,
@@ -51,6 +55,8 @@ class VerifyReport:
     first_time: int
     last_time: int
     head_lagging: bool
+    # How many entries the log holds past the one the head record names (0 when it does not lag).
+    entries_past_head: int = 0
 
 
 def head_path(log_path: Path) -> Path:
@@ -112,11 +118,14 @@ class Scanner:
         self._head = head
         self._known_head = known_head
         self.head_lagging = False
+        self.entries_past_head = 0
+        # The entries right at and after the head record's seq, seen on the way.
+        self._at_head: AuditEntry | None = None
+        self._after_head: AuditEntry | None = None
 
     def entries(self) -> Iterator[AuditEntry]:
         """Yield each entry once it is checked; raise at the first problem."""
         expected, prev, offset = 0, GENESIS_PREV, 0
-        hashes: dict[int, bytes] = {}
         while True:
             line = self._readline()
             if not line:
@@ -140,10 +149,13 @@ class Scanner:
                 )
             if self._known_head is not None and self._known_head[0] == expected:
                 self._check_known(entry)
-            hashes = {expected: entry.entry_hash, expected - 1: prev}
+            if self._head is not None and entry.seq == self._head[0]:
+                self._at_head = entry
+            elif self._head is not None and entry.seq == self._head[0] + 1:
+                self._after_head = entry
             yield entry
             expected, prev, offset = expected + 1, entry.entry_hash, offset + len(line)
-        self._check_end(expected, hashes)
+        self._check_end(expected)
 
     def _readline(self) -> bytes:
         line = self._stream.readline(min(MAX_LINE_BYTES + 1, self._remaining))
@@ -214,7 +226,7 @@ class Scanner:
                 "its hash differs from the head recorded earlier (a rollback or a rewritten log)",
             )
 
-    def _check_end(self, count: int, hashes: dict[int, bytes]) -> None:
+    def _check_end(self, count: int) -> None:
         last = count - 1
         if self._known_head is not None and self._known_head[0] > last:
             raise tampered(
@@ -230,6 +242,7 @@ class Scanner:
             if count == 1:
                 # A crash during creation, between entry 0 and the first head record.
                 self.head_lagging = True
+                self.entries_past_head = 1
                 return
             raise tampered(last, "head missing", "the head record is missing")
         head_seq, head_hash = head
@@ -240,19 +253,22 @@ class Scanner:
                 f"the head record names seq {head_seq} but the log ends at seq {last}"
                 " (the tail was cut)",
             )
-        if head_seq < last - 1:
-            raise tampered(
-                head_seq + 1,
-                "past the head",
-                f"entries {head_seq + 1} to {last} follow the entry the head record names",
-            )
-        if hashes[head_seq] != head_hash:
+        if self._at_head is None or self._at_head.entry_hash != head_hash:
             raise tampered(
                 head_seq,
                 "head mismatch",
                 "its hash differs from the head record (the tail was rewritten)",
             )
-        self.head_lagging = head_seq == last - 1
+        past = last - head_seq
+        if past > 1 and (self._after_head is None or announced_batch(self._after_head) < past - 1):
+            raise tampered(
+                head_seq + 1,
+                "past the head",
+                f"entries {head_seq + 1} to {last} follow the entry the head record names"
+                " and are not one batch write",
+            )
+        self.head_lagging = past > 0
+        self.entries_past_head = past
 
 
 def verify_log(path: str | Path, *, known_head: tuple[int, bytes] | None = None) -> VerifyReport:
@@ -296,4 +312,5 @@ def verify_stream(
         first_time=first.time,
         last_time=last.time,
         head_lagging=scanner.head_lagging,
+        entries_past_head=scanner.entries_past_head,
     )

@@ -13,6 +13,13 @@ a signing's spends or none, and a committed record survives power loss. The call
 *before* releasing the signatures: a crash in between errs on the side of counting a spend
 that never left the device, never the reverse.
 
+Spends of signed items are recorded with :meth:`LimitStore.record_signed` under a *spend id*
+per item (``signer.nonces.spend_id``: the item's nonce-ledger key and fee-neutral digest), and
+a spend id is counted once: the rows are inserted with ``INSERT OR IGNORE`` under a unique
+index. The signer records on every signature, re-signs included, so the store catches up with
+the nonce ledger whatever crash came between the two files (the ledger says "identical", the
+store counts what it missed), while a re-sign or a fee bump of a counted item adds nothing.
+
 Amounts and chain ids may exceed SQLite's signed 64-bit integers, so they are stored as
 32-byte big-endian blobs and summed in Python. Rows older than :data:`RETAIN_SECONDS` are
 pruned on each record. The window is ``(now - 24 h, ...]``: rows dated after ``now`` (the
@@ -22,7 +29,8 @@ clock was set back) still count, so moving the clock back never frees spending r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -33,14 +41,16 @@ from signer.policy.verdict import Spend
 
 # "clim": marks the file as a coldsign limits store (SQLite's application_id header field).
 APPLICATION_ID = 0x636C696D
-SCHEMA_VERSION = 1
+# Version 2 added ``spend_id`` (version 1 files are upgraded on open).
+SCHEMA_VERSION = 2
 # Spends are kept a week: long enough to see what the window holds across clock mistakes.
 RETAIN_SECONDS = 7 * 24 * 60 * 60
 BUSY_TIMEOUT_MS = 10_000
 UINT256_LIMIT = 1 << 256
 _ADDRESS_SIZE = 20
+SPEND_ID_SIZE = 32
 
-_SCHEMA = (
+_SCHEMA_V1 = (
     """CREATE TABLE spend (
         id INTEGER PRIMARY KEY,
         chain_id BLOB NOT NULL CHECK (length(chain_id) = 32),
@@ -51,6 +61,21 @@ _SCHEMA = (
     )""",
     "CREATE INDEX spend_time ON spend (signed_at)",
 )
+# Rows recorded by ``record`` (and every version 1 row) have no spend id; SQLite treats NULLs
+# as distinct in a unique index, so only keyed rows are de-duplicated.
+_UPGRADE_V2 = (
+    "ALTER TABLE spend ADD COLUMN spend_id BLOB"
+    f" CHECK (spend_id IS NULL OR length(spend_id) = {SPEND_ID_SIZE})",
+    "CREATE UNIQUE INDEX spend_once ON spend (spend_id, chain_id, token)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedSpends:
+    """What one signed item moves (``spends``), under the id that makes it count once."""
+
+    spend_id: bytes
+    spends: tuple[Spend, ...]
 
 
 def _u256(value: int) -> bytes:
@@ -145,6 +170,54 @@ class LimitStore:
         except sqlite3.Error as exc:
             raise LimitStoreError(f"limits store {self._path} could not be written: {exc}") from exc
 
+    def record_signed(
+        self, items: Sequence[SignedSpends], *, now: int, reference: bytes = b""
+    ) -> int:
+        """Record each signed item's spends at ``now`` unless its spend id is already counted.
+
+        All in one transaction; returns how many rows were added. Zero amounts are skipped.
+        ``reference`` is as for :meth:`record` (the signer passes the request digest).
+        """
+        if len(reference) > 64:
+            raise LimitStoreError("a spend reference is at most 64 bytes")
+        rows = []
+        for item in items:
+            if not isinstance(item.spend_id, bytes) or len(item.spend_id) != SPEND_ID_SIZE:
+                raise LimitStoreError(f"a spend id is {SPEND_ID_SIZE} bytes")
+            for spend in item.spends:
+                _check_spend(spend)
+                if spend.amount:
+                    token = b"" if spend.asset.token is None else spend.asset.token.raw
+                    rows.append(
+                        (
+                            _u256(spend.asset.chain_id),
+                            token,
+                            _u256(spend.amount),
+                            now,
+                            reference,
+                            item.spend_id,
+                        )
+                    )
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._db.total_changes
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO spend"
+                    " (chain_id, token, amount, signed_at, reference, spend_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                added = self._db.total_changes - before
+                self._db.execute("DELETE FROM spend WHERE signed_at <= ?", (now - RETAIN_SECONDS,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise LimitStoreError(f"limits store {self._path} could not be written: {exc}") from exc
+        return added
+
 
 def _check_spend(spend: Spend) -> None:
     amount, chain_id = spend.amount, spend.asset.chain_id
@@ -169,12 +242,16 @@ def _prepare(db: sqlite3.Connection, path: Path) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
         if app_id == 0 and version == 0 and not tables:
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA_V1, *_UPGRADE_V2):
                 db.execute(statement)
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif app_id != APPLICATION_ID:
             raise LimitStoreError(f"{path} is an SQLite file but not a coldsign limits store")
+        elif version == 1 and tables == {"spend"}:
+            for statement in _UPGRADE_V2:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version != SCHEMA_VERSION:
             raise LimitStoreError(
                 f"limits store {path} has schema version {version}; this signer reads"

@@ -4,6 +4,7 @@
                          [--accounts N] [--scheme standard|ledger-live|legacy]
     coldsign-signer export-account [--path P] [--scheme S] --out FILE|IMAGE.png|ANIMATION
     coldsign-signer sign --in FILE|MEDIA --out FILE|ANIMATION [--ack ITEM:TEXT ...]
+    (export-account and sign also take --reset-missing-state: see below)
     coldsign-signer audit verify [--known-head SEQ:HASH] | audit recover
     coldsign-signer policy check FILE | policy new [--out FILE]
 
@@ -14,6 +15,10 @@ animated QR code when it ends in ``.gif`` or ``.mp4`` (and ``export-account`` a 
 
 Every command takes ``--home DIR`` (default ``~/.coldsign-signer``) and ``--allow-online``
 (development only: warned about on every command and written to the audit log).
+
+``export-account`` and ``sign`` refuse a home whose vault exists but whose nonce ledger,
+limits store or audit log is missing. ``--reset-missing-state`` re-creates them empty instead,
+with a warning and a ``state-reset`` audit entry: only when no backup of them exists.
 
 Exit status: 0 done (for ``sign``: everything asked was signed); 1 the signer could not run
 (air gap, vault, wrong passphrase, audit log, home); 2 bad input (one line naming the part,
@@ -54,6 +59,7 @@ from signer.core import (
     SignerCore,
     SigningResult,
     checked_air_gap,
+    create_state,
     open_audit,
     vault_header,
 )
@@ -232,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--passphrase-file", type=Path)
     export.add_argument("--fragment-length", type=_fragment_length, default=DEFAULT_FRAGMENT_LENGTH)
     _density_option(export)
+    _reset_option(export)
     export.set_defaults(command=cmd_export_account)
 
     sign = commands.add_parser("sign", parents=[common], help="review and sign a request")
@@ -258,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--passphrase-file", type=Path)
     sign.add_argument("--fragment-length", type=_fragment_length, default=DEFAULT_FRAGMENT_LENGTH)
     _density_option(sign)
+    _reset_option(sign)
     sign.set_defaults(command=cmd_sign)
 
     audit = commands.add_parser("audit", help="check or repair the audit log")
@@ -352,6 +360,29 @@ def _density_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _reset_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reset-missing-state",
+        action="store_true",
+        help="DANGER: re-create a missing nonce ledger, limits store or audit log empty"
+        " (audited); restore them from the home backup instead whenever one exists",
+    )
+
+
+def _reset_requested(args: argparse.Namespace, home: SignerHome, env: Environment) -> bool:
+    """``--reset-missing-state``, warned about loudly (what is missing and what that loses)."""
+    if not args.reset_missing_state:
+        return False
+    missing = home.missing_state()
+    lost = "; ".join(f"{state.name} ({state.protects})" for state in missing) or "nothing"
+    print(
+        f"{PROGRAM}: WARNING: --reset-missing-state: missing state is re-created empty and"
+        f" what it protected is lost: {lost}. The reset is written to the audit log.",
+        file=env.stderr,
+    )
+    return True
+
+
 def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Environment], int]:
     def show(args: argparse.Namespace, env: Environment) -> int:
         parser.print_usage(env.stderr)
@@ -380,6 +411,8 @@ def cmd_init(args: argparse.Namespace, env: Environment) -> int:
     audit = open_audit(home)
     try:
         checked_air_gap(audit, env.probe, allow_online=args.allow_online)
+        # Before the vault: a home with a vault always has its ledger and limits store.
+        create_state(home)
         bip39_passphrase = ""
         if args.bip39_passphrase_file is not None:
             bip39_passphrase = _read_secret(args.bip39_passphrase_file, "--bip39-passphrase-file")
@@ -500,7 +533,7 @@ def cmd_export_account(args: argparse.Namespace, env: Environment) -> int:
     """Write the pairing key as UR parts (one per line)."""
     home = SignerHome.resolve(args.home)
     home.check()
-    audit = open_audit(home)
+    audit = open_audit(home, reset_missing_state=_reset_requested(args, home, env))
     try:
         checked_air_gap(audit, env.probe, allow_online=args.allow_online)
         session = _unlock(Vault(home.vault_path), args.passphrase_file, env, audit_log=audit)
@@ -552,7 +585,11 @@ def cmd_sign(args: argparse.Namespace, env: Environment) -> int:
             f"--out {args.out}: a response may need several QR codes: use .gif or .mp4"
         )
     with SignerCore.open(
-        home, probe=env.probe, allow_online=args.allow_online, clock=env.clock
+        home,
+        probe=env.probe,
+        allow_online=args.allow_online,
+        clock=env.clock,
+        reset_missing_state=_reset_requested(args, home, env),
     ) as core:
         decoded = _read_request(args.input, env.stdout)
         policy = core.load_policy()
@@ -730,10 +767,15 @@ def cmd_audit_verify(args: argparse.Namespace, env: Environment) -> int:
     print(
         f"audit log OK: {report.entries} entries; head {report.head_seq}:"
         f"{report.head_hash.hex()}"
-        + (" (head record was one entry behind)" if report.head_lagging else ""),
+        + (_lag_text(report.entries_past_head) if report.head_lagging else ""),
         file=env.stdout,
     )
     return EXIT_OK
+
+
+def _lag_text(entries: int) -> str:
+    behind = "one entry" if entries == 1 else f"{entries} entries"
+    return f" (head record was {behind} behind)"
 
 
 def cmd_audit_recover(args: argparse.Namespace, env: Environment) -> int:

@@ -7,17 +7,32 @@
    for a verdict. Nothing is written.
 2. :meth:`SignerCore.sign` decides each item: it is signed only when the policy said SIGN,
    or NEEDS_CONFIRMATION and the operator typed what the confirmation asks for, and the nonce
-   ledger does not object. Per item, in this order: ledger check, sign, ledger record, audit
-   entry. The vault is unlocked only if something is to be signed, and locked at the end.
-   Then the spends are recorded in the limits store and the response is built carrying the
-   audit head; nothing leaves before every record is written.
+   ledger does not object. The vault is unlocked only if something is to be signed. Then, for
+   the whole request at once, in this order: the nonce ledger records every signable item
+   (one transaction), the items it accepted are signed, the limits store records what each
+   signed item moves (one transaction), the vault is locked, and the decisions and the lock
+   are appended to the audit log (one write, one fsync). The response, carrying the audit
+   head, is built last: nothing leaves before every record is written.
+
+Crash consistency: each of the three writes is atomic on its own (SQLite transactions; the
+audit log keeps a prefix of a batch write, see ``signer.audit.log``), and none of them makes
+a signature leave. Signing the same request again after a crash at any point brings all
+three up to date: the ledger calls its items identical re-signs (the same signatures), the
+limits store counts each signed item once under its spend id (``signer.nonces.spend_id``),
+counting now what a crash kept from it, and the audit log gets the decisions it missed.
 
 Every decision, refusals included, is one ``decision`` entry in the audit log with the
 request digest (SHA-256 of the request's CBOR), the item's digest, the review digest
 (:mod:`signer.evidence`: SHA-256 of what the review showed), the signing hash, the verdict and its
 rules, the ledger outcome, the signature digest (SHA-256 of ``r || s || v``) and the policy
-hash. An item the signer cannot decode is refused and audited like any other; a request whose
-envelope (UR parts, CBOR, ERC-4527 schema) does not decode is bad input and is not audited.
+hash, and for a signed item the spend id and spends it counted toward the limits. An item the
+signer cannot decode is refused and audited like any other; a request whose envelope (UR
+parts, CBOR, ERC-4527 schema) does not decode is bad input and is not audited.
+
+Start-up refuses a home whose vault exists but whose nonce ledger, limits store or audit log
+is missing (:meth:`signer.home.SignerHome.missing_state`): re-creating them silently would
+drop equivocation protection, the 24-hour window or the evidence. ``reset_missing_state``
+re-creates them, after a ``state-reset`` audit entry naming what was missing.
 """
 
 from __future__ import annotations
@@ -38,25 +53,24 @@ from shared.review import BatchReview, Review, review_request, summarise
 from shared.ur import UR
 from signer.airgap import AirGapStatus, NetworkProbe, check
 from signer.audit import AuditKind, AuditLog
-from signer.errors import AirGapError, KeyPathError, LedgerError
+from signer.errors import AirGapError, HomeError, KeyPathError, LedgerError
 from signer.evidence import review_digest
-from signer.home import SignerHome
+from signer.home import SignerHome, StateFile
 from signer.intake import DecodedRequest
 from signer.keys.accounts import EnrolledAccount
 from signer.keys.bip32 import DerivationPath
 from signer.keys.session import KeySession
 from signer.keys.vault import Vault
 from signer.keys.vaultfile import VaultHeader
-from signer.ledger import Ledger, LedgerDecision
-from signer.ledger import Outcome as LedgerOutcome
-from signer.nonces import ledger_entry
+from signer.ledger import Ledger, LedgerDecision, LedgerEntry
+from signer.nonces import ledger_entry, spend_id
 from signer.policy.attestation import attested_by
 from signer.policy.evaluate import evaluate, evaluate_batch, refuse_undecodable
 from signer.policy.judge import Context
-from signer.policy.limits import LimitStore
+from signer.policy.limits import LimitStore, SignedSpends
 from signer.policy.model import Policy
 from signer.policy.parse import parse_policy_bytes
-from signer.policy.verdict import Decision, Spend, Verdict
+from signer.policy.verdict import Decision, Verdict
 from signer.signing import (
     ComputedDigest,
     compute_digest,
@@ -195,18 +209,22 @@ class SignerCore:
         probe: NetworkProbe,
         allow_online: bool = False,
         clock: Callable[[], float] = time.time,
+        reset_missing_state: bool = False,
     ) -> SignerCore:
-        """Check the air gap, open and verify the audit log, open the ledger and limits.
+        """Check the home, open and verify the audit log, check the air gap, open the ledger
+        and limits.
 
+        A home whose vault exists but whose ledger, limits store or audit log is missing is
+        refused (:class:`HomeError`) unless ``reset_missing_state`` (see :func:`open_audit`).
         A machine that is online is refused (:class:`AirGapError`), and the refusal is
         written to the audit log when it can be. With ``allow_online`` the override and what
-        it let through are audited.
+        it let through are audited. The audit log and the ledger date their records by
+        ``clock`` too.
         """
-        home.check()
-        audit = open_audit(home)
+        audit = open_audit(home, reset_missing_state=reset_missing_state, clock=clock)
         try:
             status = checked_air_gap(audit, probe, allow_online=allow_online)
-            ledger = Ledger.open(home.ledger_path)
+            ledger = Ledger.open(home.ledger_path, clock=_seconds(clock))
             try:
                 limits = LimitStore.open(home.limits_path)
             except BaseException:
@@ -311,7 +329,7 @@ class SignerCore:
         unlock: Unlock,
         acknowledgements: Mapping[int, str] | None = None,
     ) -> SigningResult:
-        """Decide, sign, record and audit every item; build the response.
+        """Decide, record, sign and audit every item; build the response.
 
         ``acknowledgements`` maps an item number to the text the operator typed for its
         confirmation. ``unlock`` is called once, only if some item is to be signed; the
@@ -320,34 +338,70 @@ class SignerCore:
         acks = dict(acknowledgements or {})
         # Unlock before the first decision: a failed unlock leaves no half-decided batch.
         session = self._unlock(unlock) if prepared.needs_keys(acks) else None
-        results: list[ItemResult] = []
-        spends: list[Spend] = []
-        signatures: list[EthSignature] = []
         try:
-            for item in prepared.items:
-                blocker = _blocker(item, acks)
-                if blocker is not None:
-                    results.append(self._refuse(prepared, item, blocker, acks))
-                    continue
-                if session is None:
-                    raise RuntimeError("an item is signable but no session was opened")
-                result, signature = self._sign_item(prepared, item, session, acks)
-                results.append(result)
-                if signature is not None:
-                    signatures.append(signature)
-                    if result.ledger is None or result.ledger.outcome is LedgerOutcome.NEW:
-                        # A re-sign or a fee bump moves nothing the first signature did not.
-                        spends.extend(item.verdict.spends)
-        finally:
+            decided = self._decide(prepared, session, acks)
+            counted = [item.counted for item in decided if item.counted is not None]
+            if counted:
+                # Every signature, re-signs included: the store adds only spend ids it has
+                # not counted yet, so it catches up after a crash and never counts twice.
+                self._limits.record_signed(
+                    counted, now=int(self._clock()), reference=prepared.decoded.digest
+                )
+        except BaseException as exc:
             if session is not None:
                 session.lock()
-                self.audit.append(AuditKind.LOCK, {"reason": "batch done"})
-        if spends:
-            # Before the response exists: a crash here errs on the side of counting the spend.
-            self._limits.record(spends, now=int(self._clock()), reference=prepared.decoded.digest)
+                self.audit.append(
+                    AuditKind.LOCK, {"reason": "batch failed", "error": type(exc).__name__}
+                )
+            raise
+        if session is not None:
+            session.lock()
+        written = self.audit.append_many([(AuditKind.DECISION, item.fields) for item in decided])
+        if session is not None:
+            self.audit.append(AuditKind.LOCK, {"reason": "batch done"})
+        results = tuple(
+            ItemResult(
+                item.item.number, item.outcome, item.reasons, item.signature, item.ledger, entry.seq
+            )
+            for item, entry in zip(decided, written, strict=True)
+        )
+        signatures = [item.signature for item in decided if item.signature is not None]
         seq, head_hash = self.audit.head()
         head = AuditHead(seq, head_hash)
-        return SigningResult(tuple(results), _response(prepared, signatures, head), head)
+        return SigningResult(results, _response(prepared, signatures, head), head)
+
+    def _decide(
+        self, prepared: PreparedRequest, session: KeySession | None, acks: Mapping[int, str]
+    ) -> list[_Decided]:
+        """Every item's decision: ledger records for the whole request, then signatures."""
+        blockers: list[str | None] = []
+        entries: list[LedgerEntry | None] = []
+        for item in prepared.items:
+            blocker = _blocker(item, acks)
+            entry = None
+            if blocker is None:
+                try:
+                    entry = _ledger_entry(item)
+                except LedgerError as exc:
+                    blocker = f"nonce ledger: {exc}"
+            blockers.append(blocker)
+            entries.append(entry)
+        # One transaction: every item is decided after the ones before it, and recorded
+        # before any signature can leave.
+        recorded = iter(self._ledger.record_many([entry for entry in entries if entry is not None]))
+        decided: list[_Decided] = []
+        for item, blocker, entry in zip(prepared.items, blockers, entries, strict=True):
+            decision = None if entry is None else next(recorded)
+            if isinstance(decision, LedgerError):
+                blocker = f"nonce ledger: {decision}"
+            if blocker is not None:
+                decided.append(_refused(prepared, item, blocker, acks))
+                continue
+            if session is None:
+                raise RuntimeError("an item is signable but no session was opened")
+            ledger = decision if isinstance(decision, LedgerDecision) else None
+            decided.append(_signed(prepared, item, session, acks, entry, ledger))
+        return decided
 
     def _unlock(self, unlock: Unlock) -> KeySession:
         try:
@@ -364,60 +418,121 @@ class SignerCore:
         )
         return session
 
-    def _sign_item(
-        self,
-        prepared: PreparedRequest,
-        item: PreparedItem,
-        session: KeySession,
-        acks: Mapping[int, str],
-    ) -> tuple[ItemResult, EthSignature | None]:
-        review, computed, account = _some(item.review), _some(item.computed), _some(item.account)
-        request_id = None if item.request.request_id is None else item.request.request_id.raw
-        entry = ledger_entry(review, computed, account.address.raw, request_id)
-        try:
-            if entry is not None:
-                self._ledger.check(entry)
-            raw = session._sign_computed_digest(account.path, computed.digest)
-            signature = to_eth_signature(computed, raw, item.request)
-            decision = None if entry is None else self._ledger.record(entry)
-        except LedgerError as exc:
-            return self._refuse(prepared, item, f"nonce ledger: {exc}", acks), None
-        reasons: tuple[str, ...] = ()
-        fields = _decision_fields(prepared, item, Outcome.SIGNED, reasons, acks)
-        fields["ledger"] = _ledger_fields(decision)
-        fields["signature_digest"] = hashlib.sha256(signature.signature).hexdigest()
-        entry_written = self.audit.append(AuditKind.DECISION, fields)
-        result = ItemResult(
-            item.number, Outcome.SIGNED, reasons, signature, decision, entry_written.seq
-        )
-        return result, signature
 
-    def _refuse(
-        self,
-        prepared: PreparedRequest,
-        item: PreparedItem,
-        reason: str,
-        acks: Mapping[int, str],
-    ) -> ItemResult:
-        reasons: tuple[str, ...] = (reason,)
-        if item.verdict.decision is Decision.REFUSE:
-            reasons = tuple(str(hit) for hit in item.verdict.refusals)
-        fields = _decision_fields(prepared, item, Outcome.REFUSED, reasons, acks)
-        fields["ledger"] = None
-        fields["signature_digest"] = None
-        written = self.audit.append(AuditKind.DECISION, fields)
-        return ItemResult(item.number, Outcome.REFUSED, reasons, None, None, written.seq)
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """One item decided: its result (without its audit seq yet) and its audit fields."""
+
+    item: PreparedItem
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    signature: EthSignature | None
+    ledger: LedgerDecision | None
+    counted: SignedSpends | None
+    fields: Mapping[str, object]
 
 
-def open_audit(home: SignerHome) -> AuditLog:
-    """Open the home's audit log and verify its whole chain (start-up check)."""
-    audit = AuditLog.open(home.audit_path)
+def _ledger_entry(item: PreparedItem) -> LedgerEntry | None:
+    review, computed, account = _some(item.review), _some(item.computed), _some(item.account)
+    request_id = None if item.request.request_id is None else item.request.request_id.raw
+    return ledger_entry(review, computed, account.address.raw, request_id)
+
+
+def _signed(
+    prepared: PreparedRequest,
+    item: PreparedItem,
+    session: KeySession,
+    acks: Mapping[int, str],
+    entry: LedgerEntry | None,
+    ledger: LedgerDecision | None,
+) -> _Decided:
+    computed, account = _some(item.computed), _some(item.account)
+    raw = session._sign_computed_digest(account.path, computed.digest)
+    signature = to_eth_signature(computed, raw, item.request)
+    counted = SignedSpends(
+        spend_id(entry, computed.digest, account.address.raw), item.verdict.spends
+    )
+    fields = _decision_fields(prepared, item, Outcome.SIGNED, (), acks)
+    fields["ledger"] = _ledger_fields(ledger)
+    fields["signature_digest"] = hashlib.sha256(signature.signature).hexdigest()
+    fields["limits"] = {
+        "spend_id": counted.spend_id.hex(),
+        "spends": [
+            {
+                "chain_id": spend.asset.chain_id,
+                "token": None if spend.asset.token is None else spend.asset.token.checksummed(),
+                "amount": spend.amount,
+            }
+            for spend in counted.spends
+        ],
+    }
+    return _Decided(item, Outcome.SIGNED, (), signature, ledger, counted, fields)
+
+
+def _refused(
+    prepared: PreparedRequest, item: PreparedItem, reason: str, acks: Mapping[int, str]
+) -> _Decided:
+    reasons: tuple[str, ...] = (reason,)
+    if item.verdict.decision is Decision.REFUSE:
+        reasons = tuple(str(hit) for hit in item.verdict.refusals)
+    fields = _decision_fields(prepared, item, Outcome.REFUSED, reasons, acks)
+    fields["ledger"] = None
+    fields["signature_digest"] = None
+    fields["limits"] = None
+    return _Decided(item, Outcome.REFUSED, reasons, None, None, None, fields)
+
+
+def open_audit(
+    home: SignerHome,
+    *,
+    reset_missing_state: bool = False,
+    clock: Callable[[], float] = time.time,
+) -> AuditLog:
+    """Check the home, open its audit log and verify the whole chain (start-up check).
+
+    A home whose vault exists but whose ledger, limits store or audit log is missing is
+    refused with a :class:`HomeError` naming each file and what its loss means. With
+    ``reset_missing_state`` the missing files are re-created instead: the log (a new one if
+    it was missing) first gets a ``state-reset`` entry naming them, then the ledger and the
+    limits store are created.
+    """
+    home.check()
+    missing = home.missing_state()
+    if missing and not reset_missing_state:
+        raise HomeError(missing_state_message(home, missing))
+    audit = AuditLog.open(home.audit_path, clock=_seconds(clock))
     try:
         audit.verify()
+        if reset_missing_state:
+            audit.append(
+                AuditKind.STATE_RESET,
+                {
+                    "missing": [state.name for state in missing],
+                    "lost": [state.protects for state in missing],
+                },
+            )
+            create_state(home)
     except BaseException:
         audit.close()
         raise
     return audit
+
+
+def missing_state_message(home: SignerHome, missing: tuple[StateFile, ...]) -> str:
+    """Why the signer refuses to start without ``missing``, and what the operator can do."""
+    lost = "; ".join(f"{state.name} is missing: {state.loss}" for state in missing)
+    return (
+        f"the signer home {home.root} has a vault but {lost}. Restore the missing file(s) from"
+        " the home backup. Only if there is none, run with --reset-missing-state: it"
+        " re-creates them empty and records that in the audit log"
+    )
+
+
+def create_state(home: SignerHome) -> None:
+    """Create the nonce ledger and the limits store if absent (``init`` does, before the vault
+    exists, so that a home never has a vault without them)."""
+    Ledger.open(home.ledger_path).close()
+    LimitStore.open(home.limits_path).close()
 
 
 def checked_air_gap(audit: AuditLog, probe: NetworkProbe, *, allow_online: bool) -> AirGapStatus:
@@ -483,6 +598,11 @@ def _path_of(request: EthSignRequest) -> DerivationPath | None:
         return request_path(request.derivation_path)
     except KeyPathError:
         return None
+
+
+def _seconds(clock: Callable[[], float]) -> Callable[[], int]:
+    """``clock`` in whole seconds, as the audit log and the ledger date their records."""
+    return lambda: int(clock())
 
 
 def _some(value: _T | None) -> _T:

@@ -12,6 +12,10 @@ Layout (default ``~/.coldsign-signer``, or ``--home DIR``)::
 
 The directory is created with mode 0700 and refused when group or other users may read or
 enter it: everything in it is either secret or evidence.
+
+Once the vault exists, the ledger, the limits store and the audit log must exist too (``init``
+creates them before the vault): :meth:`SignerHome.missing_state` names any that disappeared,
+and the signer refuses to start without them rather than re-create them empty.
 """
 
 from __future__ import annotations
@@ -36,6 +40,36 @@ REGISTRY_FILE = "registry.toml"
 LEDGER_FILE = "ledger.sqlite"
 AUDIT_FILE = "audit.log"
 LIMITS_FILE = "limits.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class StateFile:
+    """A file of the home a protection depends on: ``protects`` names it, ``loss`` explains."""
+
+    name: str
+    protects: str
+    loss: str
+
+
+STATE_FILES = (
+    StateFile(
+        LEDGER_FILE,
+        "equivocation protection",
+        "the nonce ledger is lost, and with it equivocation protection: a different payload"
+        " for a nonce signed before could be signed",
+    ),
+    StateFile(
+        LIMITS_FILE,
+        "24-hour window",
+        "the limits store is lost, and with it the rolling 24-hour window: what was signed in"
+        " the last 24 hours would no longer count toward the limits",
+    ),
+    StateFile(
+        AUDIT_FILE,
+        "evidence",
+        "the audit log is lost, and with it the evidence of every earlier decision",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +140,16 @@ class SignerHome:
                 f"the signer home {self.root} has mode {mode:04o}; it must be 0700"
                 f" (chmod 700 {self.root})"
             )
+
+    def missing_state(self) -> tuple[StateFile, ...]:
+        """The ledger, limits store and audit log files absent although the vault exists.
+
+        Empty before the vault exists (a new home). Anything at a path, a symlink included,
+        counts as present: opening it is where a wrong file is refused.
+        """
+        if not os.path.lexists(self.vault_path):
+            return ()
+        return tuple(state for state in STATE_FILES if not os.path.lexists(self.root / state.name))
 
     def read_policy(self) -> bytes:
         """The exact bytes of ``policy.toml`` (hashed as they are, then parsed)."""

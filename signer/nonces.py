@@ -11,11 +11,17 @@
   no chain (before Safe 1.3.0) has no chain to key on and gets no entry; the policy refuses
   such Safes unless it names them.
 - Messages (personal_sign, other typed data) have no nonce and get no entry.
+
+The *spend id* (:func:`spend_id`) names what an item moves for the limits store, which counts
+each id once: the ledger key plus the fee-neutral digest, so that a re-sign and a fee bump of
+a transaction share the id of the first signature, and (for a Safe) so do the signatures of
+two owners held by one signer; without a ledger entry, the signing account and the digest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 from shared.review import Review
 from shared.tx import DynamicFeeTransaction, Transaction
@@ -77,3 +83,28 @@ def ledger_entry(
         priority_fee=0,
         request_id=request_id,
     )
+
+
+# A label that keeps spend ids apart from every other SHA-256 the signer computes.
+SPEND_ID_DOMAIN = b"coldsign spend id v1"
+
+
+def spend_id(entry: LedgerEntry | None, digest: bytes, signer: bytes) -> bytes:
+    """The id under which one signed item's spends are counted once (32 bytes).
+
+    With a ledger entry: SHA-256(domain || 0x00 || u8(kind) || u256(chain_id) || account ||
+    u256(nonce) || fee_neutral_digest). Without one (messages, a Safe whose domain names no
+    chain): SHA-256(domain || 0x01 || signer || digest), ``digest`` being the signed digest
+    and ``signer`` the 20-byte signing address.
+    """
+    if entry is None:
+        return hashlib.sha256(SPEND_ID_DOMAIN + b"\x01" + signer + digest).digest()
+    return hashlib.sha256(
+        SPEND_ID_DOMAIN
+        + b"\x00"
+        + bytes([int(entry.kind)])
+        + entry.chain_id.to_bytes(32, "big")
+        + entry.account
+        + entry.nonce.to_bytes(32, "big")
+        + entry.fee_neutral_digest
+    ).digest()

@@ -15,6 +15,8 @@ from eth_account.typed_transactions.typed_transaction import TypedTransaction
 
 from shared.erc4527 import DataType, EthSignRequest, Keypath, PathComponent, RequestId
 from signer.airgap import InterfaceKind, InterfaceState
+from signer.audit import AuditLog
+from signer.core import create_state
 from signer.home import SignerHome
 from signer.keys.bip32 import HARDENED, DerivationPath
 from signer.keys.bip39 import SecretMnemonic
@@ -193,9 +195,12 @@ label = "test login"
 def make_home(
     root: Path, policy: str = POLICY, accounts: tuple[DerivationPath, ...] = STANDARD
 ) -> SignerHome:
-    """A signer home at ``root`` with the anvil vault and ``policy``."""
+    """A signer home at ``root`` with the anvil vault and ``policy``, set up as ``init`` does:
+    the audit log, the ledger and the limits store first, then the vault."""
     home = SignerHome.resolve(root)
     home.create()
+    AuditLog.open(home.audit_path).close()
+    create_state(home)
     make_vault(home.vault_path, accounts)
     home.write_policy(policy.encode("utf-8"))
     return home

@@ -623,8 +623,10 @@ def test_audit_verify_reports_tampering(home: SignerHome, passphrase: Path, tmp_
 
 
 def test_audit_recover_removes_a_torn_tail(home: SignerHome, tmp_path: Path) -> None:
+    home.audit_path.unlink()
+    home.audit_path.with_name("audit.log.head").unlink()
     run = cli("audit", "verify", "--home", home.root)
-    assert run.status == EXIT_ERROR  # no audit log yet
+    assert run.status == EXIT_ERROR  # no audit log
     with AuditLog.open(home.audit_path):
         pass
     run = cli("audit", "recover", "--home", home.root)

@@ -91,6 +91,10 @@ menuentry "coldsign signer, copied to RAM: the boot stick may be removed (build 
   linux /live/vmlinuz $cmdline toram
   initrd /live/initrd.img
 }
+menuentry "Set up a new signer home: create the vault (new mnemonic) and a default-deny policy" {
+  linux /live/vmlinuz $cmdline coldsign.setup
+  initrd /live/initrd.img
+}
 menuentry "Check this medium against its sha256sum.txt, then reboot" {
   linux /live/vmlinuz $cmdline verify-checksums=sha256
   initrd /live/initrd.img

@@ -152,7 +152,7 @@ done
 (cd "$here/rootfs" && find . -type f) | while read -r file; do
   install -m 0644 "$here/rootfs/$file" "$out/$file"
 done
-chmod 0755 "$out/usr/local/sbin/coldsign-open-home"
+chmod 0755 "$out/usr/local/sbin/coldsign-open-home" "$out/usr/local/bin/coldsign-setup"
 
 {
   echo "deb $mirror $suite main"
@@ -199,8 +199,9 @@ rm -rf "$out/tmp/wheelhouse"
 # --- boot-time configuration -------------------------------------------------------------------
 units=$out/etc/systemd/system
 mkdir -p "$units/multi-user.target.wants"
-ln -sf /etc/systemd/system/coldsign-signer.service \
-  "$units/multi-user.target.wants/coldsign-signer.service"
+for unit in coldsign-signer.service coldsign-setup.service; do
+  ln -sf "/etc/systemd/system/$unit" "$units/multi-user.target.wants/$unit"
+done
 ln -sf /lib/systemd/system/multi-user.target "$units/default.target"
 # Masked: the login prompt on the signer's console, systemd's own network daemons, and swap.
 # getty-static starts logins on tty2-6 when logind is not running (it is not: no D-Bus).

@@ -395,6 +395,27 @@ def test_signer_unit_owns_tty1_after_the_home_is_open() -> None:
     assert "Before=coldsign-signer.service" in home
     # The home unit runs outside the signer's sandbox (a bind mount there would look mounted).
     assert not [line for line in home if line.startswith(("ProtectSystem", "ReadWritePaths"))]
+    # The setup entry runs `init` in the signer's place, with the same user and sandbox.
+    setup = conf_lines(OVERLAY / "etc/systemd/system/coldsign-setup.service")
+    assert "ConditionKernelCommandLine=coldsign.setup" in setup
+    assert "ConditionKernelCommandLine=!coldsign.setup" in unit
+    sandbox = [
+        line
+        for line in unit
+        if line.split("=")[0]
+        in {
+            "User",
+            "RestrictAddressFamilies",
+            "IPAddressDeny",
+            "ProtectSystem",
+            "ReadWritePaths",
+            "LimitCORE",
+            "NoNewPrivileges",
+        }
+    ]
+    assert set(sandbox) <= set(setup)
+    script = (OVERLAY / "usr/local/bin/coldsign-setup").read_text()
+    assert "coldsign-signer --home /var/lib/coldsign init" in script
 
 
 def test_scripts_parse() -> None:
@@ -403,6 +424,7 @@ def test_scripts_parse() -> None:
         "build-image.sh",
         "lock-requirements.sh",
         "rootfs/usr/local/sbin/coldsign-open-home",
+        "rootfs/usr/local/bin/coldsign-setup",
     ):
         shell = "sh" if script.startswith("rootfs/") else "bash"
         subprocess.run([shell, "-n", str(RECIPE / script)], check=True)
@@ -602,6 +624,7 @@ def test_build_signer_rootfs(built_root: tuple[Path, str]) -> None:
     for masked in ("swap.target", "getty@tty1.service", "systemd-networkd.service"):
         assert os.readlink(units / masked) == "/dev/null", masked
     assert (units / "multi-user.target.wants" / "coldsign-signer.service").exists()
+    assert (units / "multi-user.target.wants" / "coldsign-setup.service").exists()
     assert not (etc / "apt").exists()
     assert (etc / "resolv.conf").read_text() == ""
     assert re.match(r"root:[*!]", (etc / "shadow").read_text())
@@ -644,6 +667,7 @@ def test_build_live_image_from_a_stand_in_root(tmp_path: Path) -> None:
     assert (extracted / "coldsign" / "build-id").read_text() == build_id + "\n"
     grub = (extracted / "boot" / "grub" / "grub.cfg").read_text()
     assert "boot=live" in grub and "lockdown=confidentiality" in grub
+    assert "coldsign.setup" in grub and "verify-checksums=sha256" in grub
     assert build_id[:16] in grub
     sums = (extracted / "sha256sum.txt").read_text().splitlines()
     for line in sums:

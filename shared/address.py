@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shared.errors import AddressError
 from shared.keccak import keccak256
@@ -11,6 +12,9 @@ ADDRESS_LENGTH = 20
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 # Characters per group in :meth:`Address.grouped`; 40 hex digits make 10 groups.
 _GROUP = 4
+# EIP-55 forms remembered: a batch names a few addresses over and over (every item's
+# destination, the token, the signer); a bounded cache keeps memory flat for any input.
+_CHECKSUM_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True, order=True, repr=False)
@@ -27,7 +31,7 @@ class Address:
 
     def checksummed(self) -> str:
         """The EIP-55 mixed-case form, ``0x`` followed by 40 hex digits."""
-        return "0x" + _eip55_digits(self.raw.hex())
+        return "0x" + _eip55_of(self.raw)
 
     def grouped(self) -> str:
         """The EIP-55 form split into ten groups of four digits, for reading aloud.
@@ -36,9 +40,7 @@ class Address:
         preceded by one space, e.g. ``0x5aAe b605 3F3E 9475 ...``. Removing the
         spaces gives back :meth:`checksummed` exactly.
         """
-        digits = _eip55_digits(self.raw.hex())
-        groups = [digits[i : i + _GROUP] for i in range(0, len(digits), _GROUP)]
-        return "0x" + " ".join(groups)
+        return _grouped_of(self.raw)
 
     def __str__(self) -> str:
         return self.checksummed()
@@ -47,12 +49,24 @@ class Address:
         return f"Address({self.checksummed()!r})"
 
 
+@lru_cache(maxsize=_CHECKSUM_CACHE)
+def _eip55_of(raw: bytes) -> str:
+    """The 40 EIP-55 digits of the 20-byte address ``raw`` (cached: a pure function)."""
+    return _eip55_digits(raw.hex())
+
+
+@lru_cache(maxsize=_CHECKSUM_CACHE)
+def _grouped_of(raw: bytes) -> str:
+    digits = _eip55_of(raw)
+    return "0x" + " ".join(digits[i : i + _GROUP] for i in range(0, len(digits), _GROUP))
+
+
 def _eip55_digits(lower_hex: str) -> str:
     # EIP-55: hash = keccak256(ascii(lowercase hex address)); upper-case the i-th
     # letter when the i-th nibble of the hash is >= 8.
     digest = keccak256(lower_hex.encode("ascii")).hex()
     return "".join(
-        ch.upper() if ch.isalpha() and int(digest[i], 16) >= 8 else ch
+        ch.upper() if ch.isalpha() and digest[i] in "89abcdef" else ch
         for i, ch in enumerate(lower_hex)
     )
 
@@ -78,7 +92,7 @@ def parse_address(text: str, *, field: str) -> Address:
     """
     digits = _hex_digits(text, field)
     lower = digits.lower()
-    if digits not in (lower, digits.upper()) and digits != _eip55_digits(lower):
+    if digits not in (lower, digits.upper()) and digits != _eip55_of(bytes.fromhex(lower)):
         raise AddressError(field, "mixed-case address with a wrong EIP-55 checksum")
     return Address(bytes.fromhex(lower))
 
@@ -90,7 +104,7 @@ def is_checksummed(text: str) -> bool:
     digits = text[2:]
     if not all(ch in _HEX_DIGITS for ch in digits):
         return False
-    return digits == _eip55_digits(digits.lower())
+    return digits == _eip55_of(bytes.fromhex(digits))
 
 
 def address_from_bytes(data: bytes, *, field: str) -> Address:

@@ -435,7 +435,11 @@ class _Decided:
 def _ledger_entry(item: PreparedItem) -> LedgerEntry | None:
     review, computed, account = _some(item.review), _some(item.computed), _some(item.account)
     request_id = None if item.request.request_id is None else item.request.request_id.raw
-    return ledger_entry(review, computed, account.address.raw, request_id)
+    # _digest checked keccak256(sign-data) against the review's hash of the re-encoded
+    # transaction, so sign-data is its unsigned payload: no need to encode it once more.
+    return ledger_entry(
+        review, computed, account.address.raw, request_id, unsigned_payload=item.request.sign_data
+    )
 
 
 def _signed(

@@ -46,9 +46,13 @@ def decode_request(ur: UR) -> DecodedRequest:
     """Decode an ``eth-sign-request`` or ``eth-batch-sign-request`` UR strictly."""
     if ur.type == BATCH_SIGN_REQUEST_TYPE:
         batch = EthBatchSignRequest.from_ur(ur)
-        return DecodedRequest(ur, batch.requests, True, batch.attestation, batch.attested_cbor())
+        # The decoder accepts only canonical CBOR, so without an attestation key the message
+        # re-encodes to the bytes received: no need to encode a thousand items again.
+        attested = ur.cbor if batch.attestation is None else batch.attested_cbor()
+        return DecodedRequest(ur, batch.requests, True, batch.attestation, attested)
     single = EthSignRequest.from_ur(ur)
-    return DecodedRequest(ur, (single,), False, single.attestation, single.attested_cbor())
+    attested = ur.cbor if single.attestation is None else single.attested_cbor()
+    return DecodedRequest(ur, (single,), False, single.attestation, attested)
 
 
 def decode_parts(lines: Iterable[str]) -> DecodedRequest:

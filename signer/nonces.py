@@ -52,17 +52,25 @@ def ledger_entry(
     computed: ComputedDigest,
     account: bytes,
     request_id: bytes | None,
+    *,
+    unsigned_payload: bytes | None = None,
 ) -> LedgerEntry | None:
-    """The ledger entry for signing ``computed`` with ``account`` (20 bytes), or None."""
+    """The ledger entry for signing ``computed`` with ``account`` (20 bytes), or None.
+
+    ``unsigned_payload`` may be the transaction's exact unsigned bytes when the caller has
+    them (the core passes the request's sign-data, whose Keccak-256 it checked equals the
+    review's hash of the re-encoded transaction); otherwise the transaction is encoded.
+    """
     transaction = computed.transaction
     if transaction is not None:
         max_fee, priority_fee = fee_values(transaction)
+        payload = transaction.unsigned_payload() if unsigned_payload is None else unsigned_payload
         return LedgerEntry(
             kind=NonceKind.ACCOUNT,
             chain_id=transaction.chain_id,
             account=account,
             nonce=transaction.nonce,
-            payload_digest=payload_digest(transaction.unsigned_payload()),
+            payload_digest=payload_digest(payload),
             fee_neutral_digest=payload_digest(fee_neutral_payload(transaction)),
             max_fee=max_fee,
             priority_fee=priority_fee,

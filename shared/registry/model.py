@@ -61,6 +61,20 @@ class AddressLabel:
 
 
 @dataclass(frozen=True, slots=True)
+class _ChainIndex:
+    """What one chain's lookups need, computed once by :meth:`Registries.build`.
+
+    ``contracts``: registry names of tokens and Safe libraries; ``known``: those plus the
+    address book, as :meth:`Registries.known_addresses` gives them; ``by_ends``: ``known``
+    grouped by (first, last) hex characters, in ``known``'s order, for lookalike checks.
+    """
+
+    contracts: Mapping[Address, str]
+    known: Mapping[Address, str]
+    by_ends: Mapping[tuple[str, str], tuple[tuple[Address, str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class Registries:
     """Everything the signer knows, indexed for lookup. Build with :meth:`build`."""
 
@@ -69,6 +83,10 @@ class Registries:
     safe_deployments: tuple[SafeDeployment, ...]
     labels: tuple[AddressLabel, ...]
     _labels_by_address: Mapping[Address, tuple[AddressLabel, ...]] = field(repr=False)
+    # Per chain named by some entry; every other chain uses ``_other_chains`` (derived data:
+    # equal entries give equal indexes, so equality ignores them).
+    _by_chain: Mapping[int, _ChainIndex] = field(repr=False, compare=False)
+    _other_chains: _ChainIndex = field(repr=False, compare=False)
 
     @classmethod
     def build(
@@ -86,14 +104,28 @@ class Registries:
         by_address: dict[Address, list[AddressLabel]] = {}
         for entry in label_list:
             by_address.setdefault(entry.address, []).append(entry)
+        deployments = tuple(safe_deployments)
+        named_chains = (
+            {chain_id for chain_id, _ in token_map}
+            | {deployment.chain_id for deployment in deployments}
+            | {entry.chain_id for entry in label_list if entry.chain_id is not None}
+        )
+        tokens_list = tuple(token_map.values())
         return cls(
             chains=MappingProxyType(chain_map),
             tokens=MappingProxyType(token_map),
-            safe_deployments=tuple(safe_deployments),
+            safe_deployments=deployments,
             labels=label_list,
             _labels_by_address=MappingProxyType(
                 {address: tuple(entries) for address, entries in by_address.items()}
             ),
+            _by_chain=MappingProxyType(
+                {
+                    chain_id: _index(chain_id, tokens_list, deployments, label_list)
+                    for chain_id in named_chains
+                }
+            ),
+            _other_chains=_index(None, (), (), label_list),
         )
 
     def merged(self, other: Registries) -> Registries:
@@ -142,22 +174,11 @@ class Registries:
 
     def known_addresses(self, chain_id: int) -> dict[Address, str]:
         """Every address the signer can name on ``chain_id``, with its name."""
-        named: dict[Address, str] = {}
-        for token in self.tokens.values():
-            if token.chain_id == chain_id:
-                named[token.address] = f"{token.symbol} token"
-        for deployment in self.safe_deployments:
-            if deployment.chain_id != chain_id:
-                continue
-            named[deployment.multisend_call_only] = f"Safe {deployment.version} MultiSendCallOnly"
-            if deployment.multisend is not None:
-                named[deployment.multisend] = f"Safe {deployment.version} MultiSend"
-            if deployment.sign_message_lib is not None:
-                named[deployment.sign_message_lib] = f"Safe {deployment.version} SignMessageLib"
-        for entry in self.labels:
-            if entry.chain_id in (None, chain_id):
-                named[entry.address] = entry.label
-        return named
+        return dict(self._chain_index(chain_id).known)
+
+    def contract_names(self, chain_id: int) -> Mapping[Address, str]:
+        """The registry's own names on ``chain_id``: tokens and Safe libraries (no labels)."""
+        return self._chain_index(chain_id).contracts
 
     def lookalike_of(self, chain_id: int, address: Address) -> tuple[Address, str] | None:
         """A known address that ``address`` imitates: same first and last hex characters.
@@ -165,14 +186,50 @@ class Registries:
         Address poisoning plants addresses whose ends match one the victim uses; a person
         checking only the ends is fooled. An exact match is not a lookalike.
         """
-        target = address.raw.hex()
-        for known, name in self.known_addresses(chain_id).items():
-            if known == address:
-                continue
-            other = known.raw.hex()
-            if (
-                other[:LOOKALIKE_PREFIX] == target[:LOOKALIKE_PREFIX]
-                and other[-LOOKALIKE_SUFFIX:] == target[-LOOKALIKE_SUFFIX:]
-            ):
+        for known, name in self._chain_index(chain_id).by_ends.get(_ends(address), ()):
+            if known != address:
                 return known, name
         return None
+
+    def _chain_index(self, chain_id: int) -> _ChainIndex:
+        return self._by_chain.get(chain_id, self._other_chains)
+
+
+def _ends(address: Address) -> tuple[str, str]:
+    text = address.raw.hex()
+    return text[:LOOKALIKE_PREFIX], text[-LOOKALIKE_SUFFIX:]
+
+
+def _index(
+    chain_id: int | None,
+    tokens: tuple[Token, ...],
+    deployments: tuple[SafeDeployment, ...],
+    labels: tuple[AddressLabel, ...],
+) -> _ChainIndex:
+    """One chain's names (``chain_id`` None: a chain no entry names; only labels for every
+    chain apply there). Later entries override earlier names, labels override the registry."""
+    contracts: dict[Address, str] = {}
+    for token in tokens:
+        if token.chain_id == chain_id:
+            contracts[token.address] = f"{token.symbol} token"
+    for deployment in deployments:
+        if deployment.chain_id != chain_id:
+            continue
+        prefix = f"Safe {deployment.version}"
+        contracts[deployment.multisend_call_only] = f"{prefix} MultiSendCallOnly"
+        if deployment.multisend is not None:
+            contracts[deployment.multisend] = f"{prefix} MultiSend"
+        if deployment.sign_message_lib is not None:
+            contracts[deployment.sign_message_lib] = f"{prefix} SignMessageLib"
+    known = dict(contracts)
+    for entry in labels:
+        if entry.chain_id is None or entry.chain_id == chain_id:
+            known[entry.address] = entry.label
+    by_ends: dict[tuple[str, str], list[tuple[Address, str]]] = {}
+    for address, name in known.items():
+        by_ends.setdefault(_ends(address), []).append((address, name))
+    return _ChainIndex(
+        MappingProxyType(contracts),
+        MappingProxyType(known),
+        MappingProxyType({ends: tuple(found) for ends, found in by_ends.items()}),
+    )

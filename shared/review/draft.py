@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 
 from shared.address import Address
 from shared.messages import safe_display
@@ -39,7 +39,10 @@ class Draft:
         self.warnings: list[ReviewWarning] = []
         self.safe_transactions: list[SafeTransaction] = []
         self._warned: set[tuple[WarningCode, Hashable]] = set()
-        self._registry_names = _registry_names(registries, chain_id)
+        # Registry names only; the address book is looked up first by name_of.
+        self._registry_names: Mapping[Address, str] = (
+            {} if chain_id is None else registries.contract_names(chain_id)
+        )
 
     # --- fields ---------------------------------------------------------------------------
 
@@ -234,23 +237,3 @@ def totals_of(payments: Iterable[Payment]) -> tuple[AssetTotal, ...]:
 def sort_warnings(warnings: Iterable[ReviewWarning]) -> tuple[ReviewWarning, ...]:
     """Worst first; equal severities in catalogue order, then in the order they were found."""
     return tuple(sorted(warnings, key=lambda w: (-w.severity, RANK[w.code])))
-
-
-def _registry_names(registries: Registries, chain_id: int | None) -> dict[Address, str]:
-    # Registry names only; the address book is looked up first by name_of.
-    names: dict[Address, str] = {}
-    if chain_id is None:
-        return names
-    for token in registries.tokens.values():
-        if token.chain_id == chain_id:
-            names[token.address] = f"{token.symbol} token"
-    for deployment in registries.safe_deployments:
-        if deployment.chain_id != chain_id:
-            continue
-        prefix = f"Safe {deployment.version}"
-        names[deployment.multisend_call_only] = f"{prefix} MultiSendCallOnly"
-        if deployment.multisend is not None:
-            names[deployment.multisend] = f"{prefix} MultiSend"
-        if deployment.sign_message_lib is not None:
-            names[deployment.sign_message_lib] = f"{prefix} SignMessageLib"
-    return names

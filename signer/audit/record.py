@@ -39,9 +39,9 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import TypeAlias, cast
 
@@ -107,9 +107,13 @@ class AuditEntry:
     time: int
     fields: Mapping[str, JSONValue]
     entry_hash: bytes
+    # The body's canonical JSON when already computed (by make_entry or parse_line), else b"".
+    encoded_body: bytes = field(default=b"", repr=False, compare=False)
 
     def body(self) -> bytes:
         """The canonical JSON of the body, as hashed."""
+        if self.encoded_body:
+            return self.encoded_body
         return canonical_json({"fields": self.fields, "kind": self.kind, "time": self.time})
 
     def line(self) -> bytes:
@@ -153,11 +157,10 @@ def make_entry(
         "Mapping[str, JSONValue]",
         _validated(fields, "fields", 0, secret_check=True, key_named=False),
     )
-    entry = AuditEntry(seq, prev, kind, time, frozen, b"")
-    body = entry.body()
+    body = canonical_json({"fields": frozen, "kind": kind, "time": time})
     if len(body) > MAX_LINE_BYTES - 200:
         raise AuditError(f"audit entry body is {len(body)} bytes; the limit is about 64 KiB")
-    return AuditEntry(seq, prev, kind, time, frozen, entry_hash(seq, prev, body))
+    return AuditEntry(seq, prev, kind, time, frozen, entry_hash(seq, prev, body), body)
 
 
 def parse_line(line: bytes) -> AuditEntry:
@@ -185,10 +188,10 @@ def parse_line(line: bytes) -> AuditEntry:
         "Mapping[str, JSONValue]",
         _validated(fields, "fields", 0, secret_check=False, key_named=False),
     )
-    entry = AuditEntry(seq, prev, kind, time, frozen, digest)
-    if entry.line() != line:
+    body = canonical_json({"fields": frozen, "kind": kind, "time": time})
+    if _line(seq, prev, body, digest) != line:
         raise AuditError("not in canonical form (re-encoding gives other bytes)")
-    return entry
+    return AuditEntry(seq, prev, kind, time, frozen, digest, body)
 
 
 def head_line(seq: int, digest: bytes) -> bytes:
@@ -267,67 +270,106 @@ def _strict_json(data: bytes) -> object:
         raise AuditError("an integer too long to read") from exc
 
 
+# A field's location, built only when an error names it: the parent chain and a key or index.
+_Where: TypeAlias = "tuple[_Where | None, str | int] | str"
+# Shortest strings the patterns below can match: 12 BIP-39 words (3 letters or more) and 11
+# separators; "xprv" (or another prefix) and 100 base58 characters.
+_MIN_MNEMONIC_CHARS = 12 * 3 + 11
+_MIN_EXTENDED_KEY_CHARS = 4 + 100
+
+
+def _path(where: _Where) -> str:
+    if isinstance(where, str):
+        return where
+    parent, step = where
+    base = "" if parent is None else _path(parent)
+    return f"{base}[{step}]" if isinstance(step, int) else f"{base}.{step}"
+
+
 def _validated(
-    value: object, path: str, depth: int, *, secret_check: bool, key_named: bool
+    value: object, where: _Where, depth: int, *, secret_check: bool, key_named: bool
 ) -> JSONValue:
     """Check ``value`` is JSON-safe (and holds no secret); return a deep-frozen copy."""
     if depth > MAX_DEPTH:
-        raise AuditError(f"audit field {path} is nested deeper than {MAX_DEPTH}")
+        raise AuditError(f"audit field {_path(where)} is nested deeper than {MAX_DEPTH}")
+    # The cheap built-in checks first; the abstract Mapping and Sequence ones last.
+    if isinstance(value, str):
+        _check_string(value, where, secret_check=secret_check, key_named=key_named)
+        return value
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         if not -MAX_INT < value < MAX_INT:
-            raise AuditError(f"audit field {path} is an integer beyond 256 bits")
+            raise AuditError(f"audit field {_path(where)} is an integer beyond 256 bits")
         return value
-    if isinstance(value, str):
-        _check_string(value, path, secret_check=secret_check, key_named=key_named)
-        return value
-    if isinstance(value, Mapping):
+    if isinstance(value, (list, tuple)):
+        return _validated_items(value, where, depth, secret_check, key_named)
+    if isinstance(value, (dict, Mapping)):
         frozen: dict[str, JSONValue] = {}
         for name, item in value.items():
             if not isinstance(name, str):
-                raise AuditError(f"audit field {path} has a non-string key")
-            _check_string(name, f"{path} key", secret_check=False, key_named=False)
-            normalized = re.sub(r"[^a-z0-9]", "", name.lower())
-            if secret_check and any(word in normalized for word in _SECRET_WORDS):
-                raise AuditError(f"audit field {path}.{name} looks like a secret; refused")
+                raise AuditError(f"audit field {_path(where)} has a non-string key")
+            text, secretish, keyish = _key_flags(name)
+            if not text:
+                raise AuditError(f"audit field {_path(where)} key is not valid Unicode text")
+            if secret_check and secretish:
+                raise AuditError(f"audit field {_path(where)}.{name} looks like a secret; refused")
             frozen[name] = _validated(
                 item,
-                f"{path}.{name}",
+                (where, name),
                 depth + 1,
                 secret_check=secret_check,
-                key_named=key_named or "key" in normalized,
+                key_named=key_named or keyish,
             )
         return MappingProxyType(frozen)
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        return tuple(
-            _validated(
-                item, f"{path}[{i}]", depth + 1, secret_check=secret_check, key_named=key_named
-            )
-            for i, item in enumerate(value)
-        )
+        return _validated_items(value, where, depth, secret_check, key_named)
     if isinstance(value, float):
-        raise AuditError(f"audit field {path} is a float; use an integer or a decimal string")
+        raise AuditError(
+            f"audit field {_path(where)} is a float; use an integer or a decimal string"
+        )
     raise AuditError(
-        f"audit field {path} is a {type(value).__name__}, not JSON-safe"
+        f"audit field {_path(where)} is a {type(value).__name__}, not JSON-safe"
         " (hex-encode bytes as a string)"
     )
 
 
-def _check_string(value: str, path: str, *, secret_check: bool, key_named: bool) -> None:
+def _validated_items(
+    value: Sequence[object], where: _Where, depth: int, secret_check: bool, key_named: bool
+) -> tuple[JSONValue, ...]:
+    return tuple(
+        _validated(item, (where, i), depth + 1, secret_check=secret_check, key_named=key_named)
+        for i, item in enumerate(value)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _key_flags(name: str) -> tuple[bool, bool, bool]:
+    """(valid text, looks like a secret's name, names a key) for a field name; cached, since
+    the signer writes the same few names in every entry."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False, False, False
+    normalized = re.sub(r"[^a-z0-9]", "", name.lower())
+    return True, any(word in normalized for word in _SECRET_WORDS), "key" in normalized
+
+
+def _check_string(value: str, where: _Where, *, secret_check: bool, key_named: bool) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise AuditError(f"audit field {path} is not valid Unicode text") from exc
+        raise AuditError(f"audit field {_path(where)} is not valid Unicode text") from exc
     if not secret_check:
         return
     if key_named and _HEX32.fullmatch(value):
-        raise AuditError(f"audit field {path} looks like a private key (32 bytes of hex)")
-    if _EXTENDED_PRIVATE.fullmatch(value.strip()):
-        raise AuditError(f"audit field {path} looks like an extended private key")
-    words = value.lower().split()
-    if len(words) in _BIP39_LENGTHS and all(word in _bip39_words() for word in words):
-        raise AuditError(f"audit field {path} looks like a BIP-39 mnemonic")
+        raise AuditError(f"audit field {_path(where)} looks like a private key (32 bytes of hex)")
+    if len(value) >= _MIN_EXTENDED_KEY_CHARS and _EXTENDED_PRIVATE.fullmatch(value.strip()):
+        raise AuditError(f"audit field {_path(where)} looks like an extended private key")
+    if len(value) >= _MIN_MNEMONIC_CHARS:
+        words = value.lower().split()
+        if len(words) in _BIP39_LENGTHS and all(word in _bip39_words() for word in words):
+            raise AuditError(f"audit field {_path(where)} looks like a BIP-39 mnemonic")
 
 
 @cache
@@ -336,8 +378,11 @@ def _bip39_words() -> frozenset[str]:
 
 
 def _thaw(value: object) -> object:
-    if isinstance(value, Mapping):
-        return {name: _thaw(item) for name, item in value.items()}
+    # Scalars and tuples first: the abstract Mapping check is the slow one.
+    if value is None or isinstance(value, (str, int)):
+        return value
     if isinstance(value, tuple):
         return [_thaw(item) for item in value]
+    if isinstance(value, Mapping):
+        return {name: _thaw(item) for name, item in value.items()}
     return value

@@ -20,7 +20,8 @@ Memory hygiene in CPython, honestly:
 - What we cannot wipe: ``str`` and ``bytes`` are immutable. The passphrases arrive as
   ``str`` from the UI; ``hmac``/``hashlib``/scrypt return ``bytes`` (the AES key, each BIP-32
   node's key and chain code); Python ``int`` objects hold scalars during derivation;
-  coincurve copies a private key into its own ``bytes`` for each signature; pycryptodome keeps
+  coincurve copies a private key into its own ``bytes`` (a session keeps one such object per
+  path it signed with, dropped by ``lock``); pycryptodome keeps
   the AES key schedule in C memory it frees without our control; a :class:`bytearray` that
   grows may leave its previous buffer in freed memory. Those copies live until the garbage
   collector frees them and the allocator reuses the memory; they may also reach swap or a

@@ -3,6 +3,12 @@
 The session owns the BIP-39 seed in a :class:`bytearray` and caches each enrolled path's
 private key in its own :class:`bytearray`; :meth:`KeySession.lock` zeroes all of them. What
 that does and does not achieve in CPython is written down in ``signer/keys/__init__.py``.
+
+For speed it also keeps, per path it signed with, the coincurve :class:`PrivateKey` built from
+that key (building one derives the public key: longer than the signature itself). Its copy of
+the key is an immutable ``bytes`` that cannot be zeroed; ``lock`` drops those objects. One
+such copy per path for the session's life replaces one per signature, each left behind in
+freed memory.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ class KeySession:
         "_locked",
         "_master_fingerprint",
         "_seed",
+        "_signers",
     )
 
     def __init__(
@@ -87,6 +94,7 @@ class KeySession:
         self._idle_timeout = float(idle_timeout)
         self._clock = clock
         self._keys: dict[DerivationPath, bytearray] = {}
+        self._signers: dict[DerivationPath, PrivateKey] = {}
         self._locked = False
         self._last_used = clock()
         master = master_key(self._seed)
@@ -149,10 +157,7 @@ class KeySession:
         if type(digest) is not bytes or len(digest) != DIGEST_BYTES:
             raise ValueError("the digest must be exactly 32 bytes")
         self._touch()
-        key = self._leaf_key(path)
-        # coincurve copies the key into an immutable bytes object it keeps for the lifetime
-        # of the PrivateKey; that object is dropped at the end of this call.
-        signature = PrivateKey(bytes(key)).sign_recoverable(digest, hasher=None)
+        signature = self._signer(path).sign_recoverable(digest, hasher=None)
         r = int.from_bytes(signature[:32], "big")
         s = int.from_bytes(signature[32:64], "big")
         recovery_id = signature[64]
@@ -160,6 +165,15 @@ class KeySession:
             raise RuntimeError("libsecp256k1 returned a signature outside the expected form")
         log.debug("signed a computed digest with the key at %s", path)
         return DigestSignature(r, s, recovery_id)
+
+    def _signer(self, path: DerivationPath) -> PrivateKey:
+        signer = self._signers.get(path)
+        if signer is None:
+            # coincurve copies the key into an immutable bytes object it keeps for the
+            # lifetime of the PrivateKey; lock drops it (see the module docstring).
+            signer = PrivateKey(bytes(self._leaf_key(path)))
+            self._signers[path] = signer
+        return signer
 
     def _leaf_key(self, path: DerivationPath) -> bytearray:
         cached = self._keys.get(path)
@@ -186,6 +200,7 @@ class KeySession:
         for key in self._keys.values():
             key[:] = bytes(len(key))
         self._keys.clear()
+        self._signers.clear()
         self._locked = True
 
     def __enter__(self) -> KeySession:

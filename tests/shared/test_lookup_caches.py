@@ -1,0 +1,123 @@
+"""The lookup caches of the review path give what the uncached computations give: the EIP-55
+forms of shared.address and the per-chain indexes of shared.registry."""
+
+from __future__ import annotations
+
+from eth_utils.address import to_checksum_address
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.address import Address, _eip55_of, _grouped_of, parse_address
+from shared.registry import Registries
+from shared.registry.model import (
+    LOOKALIKE_PREFIX,
+    LOOKALIKE_SUFFIX,
+    AddressLabel,
+    SafeDeployment,
+    Token,
+)
+
+raw_addresses = st.binary(min_size=20, max_size=20)
+
+
+@given(raw_addresses)
+def test_cached_checksums_and_groups_equal_a_fresh_computation(raw: bytes) -> None:
+    address = Address(raw)
+    for _ in range(2):  # the second round comes from the cache
+        assert address.checksummed() == to_checksum_address(raw)
+        assert address.grouped().replace(" ", "") == to_checksum_address(raw)
+        assert parse_address(address.checksummed(), field="a") == address
+
+
+def test_the_checksum_caches_are_bounded() -> None:
+    for n in range(_eip55_of.cache_info().maxsize + 10):  # type: ignore[operator]
+        Address(n.to_bytes(20, "big")).grouped()
+    for cached in (_eip55_of, _grouped_of):
+        info = cached.cache_info()
+        assert info.maxsize is not None and info.currsize <= info.maxsize
+
+
+# A few addresses that share their ends, so that lookalikes occur often.
+_ENDS = st.sampled_from([b"\x11\x22", b"\x11\x23", b"\xab\xcd"])
+crowded_addresses = st.builds(
+    lambda head, middle, tail: Address(head + middle + tail),
+    _ENDS,
+    st.sampled_from([bytes(16), b"\x01" * 16]) | st.binary(min_size=16, max_size=16),
+    _ENDS,
+)
+chains = st.sampled_from([1, 10, 137])
+registries = st.builds(
+    lambda tokens, safes, labels: Registries.build(
+        tokens=tokens, safe_deployments=safes, labels=labels
+    ),
+    st.lists(st.builds(Token, chains, crowded_addresses, st.sampled_from(["A", "B"]), st.just(6))),
+    st.lists(
+        st.builds(
+            SafeDeployment,
+            chains,
+            st.just("1.4.1"),
+            crowded_addresses,
+            st.none() | crowded_addresses,
+            st.none() | crowded_addresses,
+        ),
+        max_size=3,
+    ),
+    st.lists(
+        st.builds(AddressLabel, crowded_addresses, st.sampled_from(["x", "y"]), st.none() | chains)
+    ),
+)
+
+
+def naive_known(reg: Registries, chain_id: int) -> dict[Address, str]:
+    """known_addresses as it was computed on every call before the index."""
+    named: dict[Address, str] = {}
+    for token in reg.tokens.values():
+        if token.chain_id == chain_id:
+            named[token.address] = f"{token.symbol} token"
+    for deployment in reg.safe_deployments:
+        if deployment.chain_id != chain_id:
+            continue
+        named[deployment.multisend_call_only] = f"Safe {deployment.version} MultiSendCallOnly"
+        if deployment.multisend is not None:
+            named[deployment.multisend] = f"Safe {deployment.version} MultiSend"
+        if deployment.sign_message_lib is not None:
+            named[deployment.sign_message_lib] = f"Safe {deployment.version} SignMessageLib"
+    for entry in reg.labels:
+        if entry.chain_id in (None, chain_id):
+            named[entry.address] = entry.label
+    return named
+
+
+def naive_lookalike(reg: Registries, chain_id: int, address: Address) -> object:
+    target = address.raw.hex()
+    for known, name in naive_known(reg, chain_id).items():
+        other = known.raw.hex()
+        if (
+            known != address
+            and other[:LOOKALIKE_PREFIX] == target[:LOOKALIKE_PREFIX]
+            and other[-LOOKALIKE_SUFFIX:] == target[-LOOKALIKE_SUFFIX:]
+        ):
+            return known, name
+    return None
+
+
+@given(registries, registries, st.sampled_from([1, 10, 137, 5]), crowded_addresses)
+def test_the_indexes_answer_as_the_scans_did(
+    first: Registries, second: Registries, chain_id: int, address: Address
+) -> None:
+    for reg in (first, first.merged(second)):
+        assert reg.known_addresses(chain_id) == naive_known(reg, chain_id)
+        assert list(reg.known_addresses(chain_id)) == list(naive_known(reg, chain_id))
+        assert reg.lookalike_of(chain_id, address) == naive_lookalike(reg, chain_id, address)
+        # The registry's own names: the same scan without the address book.
+        unlabelled = Registries.build(
+            tokens=reg.tokens.values(), safe_deployments=reg.safe_deployments
+        )
+        assert dict(reg.contract_names(chain_id)) == naive_known(unlabelled, chain_id)
+
+
+def test_known_addresses_is_a_copy_the_caller_may_change() -> None:
+    hot = Address(b"\x11" * 20)
+    reg = Registries.build(labels=[AddressLabel(hot, "hot", 1)])
+    reg.known_addresses(1).clear()
+    assert reg.known_addresses(1) == {hot: "hot"}

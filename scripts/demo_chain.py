@@ -9,12 +9,14 @@ Nothing here is part of the shipped packages: the watcher talks to any JSON-RPC 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from eth_abi.abi import encode as abi_encode
@@ -37,6 +39,7 @@ CHAIN_ID = 31337
 BALANCE_OF = "70a08231"
 _READY_POLLS = 400
 _POLL_WAIT = 0.05
+_LISTENING = re.compile(r"Listening on 127\.0\.0\.1:(\d+)")
 
 
 class AnvilError(RuntimeError):
@@ -97,7 +100,7 @@ class Anvil:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago (for "nobody listens here" tests)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -106,50 +109,73 @@ def free_port() -> int:
 
 @contextmanager
 def running_anvil(*, block_time: int | None = None) -> Iterator[Anvil]:
-    """Start anvil on a free loopback port, wait until ``eth_chainId`` answers, always stop it.
+    """Start anvil on a loopback port of its own, wait until it answers, always stop it.
+
+    anvil binds port 0 (the kernel picks a free port atomically) and says which one it got;
+    picking a "free" port first and passing it in races with every other process starting a
+    node, and the loser would silently talk to someone else's chain. Its output goes to a
+    temporary file rather than a pipe, which its per-transaction log lines could fill.
 
     Without ``block_time`` every transaction is mined as it arrives (automine); with it, a
     block is mined every ``block_time`` seconds, as on a real chain.
     """
     if not ANVIL.exists():
         raise AnvilError(f"{ANVIL} is missing: run scripts/setup.sh")
-    port = free_port()
-    command = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID)]
+    command = [str(ANVIL), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(CHAIN_ID)]
     if block_time is not None:
         command += ["--block-time", str(block_time)]
-    # The pinned anvil binary, with arguments built here.
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    node = Anvil(f"http://127.0.0.1:{port}")
-    try:
-        _wait_ready(process, node)
-        yield node
-    finally:
-        node.close()
-        process.terminate()
+    with tempfile.TemporaryFile() as log:
+        # The pinned anvil binary, with arguments built here.
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        node: Anvil | None = None
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
+            node = Anvil(f"http://127.0.0.1:{_listening_port(process, log)}")
+            _wait_ready(process, node, log)
+            yield node
+        finally:
+            if node is not None:
+                node.close()
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], node: Anvil) -> None:
+def _output(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
+def _listening_port(process: subprocess.Popen[bytes], log: IO[bytes]) -> int:
+    """The port anvil reports in its "Listening on 127.0.0.1:PORT" line."""
+    for _ in range(_READY_POLLS):
+        match = _LISTENING.search(_output(log))
+        if match is not None:
+            return int(match[1])
+        _pace(process, log)
+    raise AnvilError(f"anvil did not say which port it listens on within {_READY_POLLS} polls")
+
+
+def _wait_ready(process: subprocess.Popen[bytes], node: Anvil, log: IO[bytes]) -> None:
     for _ in range(_READY_POLLS):
         try:
             if int(node.rpc("eth_chainId"), 16) == CHAIN_ID:
                 return
         except httpx.TransportError:
             pass
-        try:
-            # Waiting on the process both paces the poll and notices an early exit.
-            process.wait(timeout=_POLL_WAIT)
-        except subprocess.TimeoutExpired:
-            continue
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        raise AnvilError(f"anvil exited with status {process.returncode}: {stderr[-500:]}")
+        _pace(process, log)
     raise AnvilError(f"anvil did not answer eth_chainId within {_READY_POLLS} polls")
+
+
+def _pace(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    """Wait one poll interval on the process itself, which also notices an early exit."""
+    try:
+        process.wait(timeout=_POLL_WAIT)
+    except subprocess.TimeoutExpired:
+        return
+    raise AnvilError(f"anvil exited with status {process.returncode}: {_output(log)[-500:]}")
 
 
 def deploy_token(

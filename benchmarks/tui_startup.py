@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from signer.core import create_state
 from signer.home import SignerHome
 from signer.keys.bip39 import SecretMnemonic
 from signer.keys.kdf import MIN_PARAMS
@@ -72,6 +73,7 @@ print(json.dumps({"started": started, "imported": imported, "running": running,
 def make_home(root: Path) -> SignerHome:
     home = SignerHome(root)
     home.create()
+    create_state(home)  # as `init` does: ledger and limits before the vault
     paths = (scheme_path(Scheme.STANDARD, 0), scheme_path(Scheme.STANDARD, 1))
     Vault(home.vault_path).import_mnemonic(
         "benchmark passphrase", SecretMnemonic.from_phrase(MNEMONIC), paths, kdf=MIN_PARAMS

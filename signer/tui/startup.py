@@ -10,19 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from signer.airgap import NetworkProbe
-from signer.audit import AuditLog
-from signer.core import SignerCore, checked_air_gap, vault_header
+from signer.core import SignerCore, vault_header
 from signer.errors import (
     AirGapError,
     AuditTamperedError,
+    HomeError,
     PolicyFileError,
     SignerError,
     VaultError,
 )
 from signer.home import SignerHome
 from signer.keys.vaultfile import VaultHeader
-from signer.ledger import Ledger
-from signer.policy.limits import LimitStore
 from signer.policy.model import Policy
 
 
@@ -44,38 +42,12 @@ class Started:
     header: VaultHeader
 
 
-def open_core(
-    home: SignerHome, *, probe: NetworkProbe, allow_online: bool, clock: Callable[[], float]
-) -> SignerCore:
-    """:meth:`SignerCore.open`, with the audit log and ledger on the injected ``clock``.
-
-    The same steps in the same order (home check, audit log opened and verified, air gap
-    checked and audited, ledger, limits); only the clocks differ, so tests get reproducible
-    audit entries.
-    """
-    home.check()
-    audit = AuditLog.open(home.audit_path, clock=lambda: int(clock()))
-    try:
-        audit.verify()
-        status = checked_air_gap(audit, probe, allow_online=allow_online)
-        ledger = Ledger.open(home.ledger_path, clock=lambda: int(clock()))
-        try:
-            limits = LimitStore.open(home.limits_path)
-        except BaseException:
-            ledger.close()
-            raise
-    except BaseException:
-        audit.close()
-        raise
-    return SignerCore(home, status, audit, ledger, limits, clock=clock)
-
-
 def start(
     home: SignerHome, *, probe: NetworkProbe, allow_online: bool, clock: Callable[[], float]
 ) -> Started | Refusal:
     """The start-up checks in order; the first failure becomes the screen shown instead."""
     try:
-        core = open_core(home, probe=probe, allow_online=allow_online, clock=clock)
+        core = SignerCore.open(home, probe=probe, allow_online=allow_online, clock=clock)
     except AirGapError as exc:
         return Refusal(
             "Not air-gapped",
@@ -88,6 +60,13 @@ def start(
             str(exc),
             "Nothing can be signed until the log is investigated ('coldsign-signer audit "
             "verify' names the entry). Do not delete it.",
+        )
+    except HomeError as exc:
+        return Refusal(
+            "Signer state missing",
+            str(exc),
+            "Restore the files from a backup, or see docs/runbook.md before re-creating them "
+            "with 'coldsign-signer sign --reset-missing-state'.",
         )
     except SignerError as exc:
         return Refusal("Cannot start", str(exc), "Fix the signer home, then start again.")

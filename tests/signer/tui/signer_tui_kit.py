@@ -26,6 +26,7 @@ from signer.airgap import InterfaceKind, InterfaceState
 from signer.audit import GENESIS_PREV, AuditKind
 from signer.audit.record import head_line, make_entry
 from signer.audit.verify import head_path
+from signer.core import create_state
 from signer.home import SignerHome
 from signer.keys.bip32 import HARDENED, DerivationPath
 from signer.keys.bip39 import SecretMnemonic
@@ -83,6 +84,9 @@ def make_home(root: Path, policy: str = "") -> SignerHome:
     :data:`POLICY`) and an audit log whose first entry is always the same bytes."""
     home = SignerHome(root)
     home.create()
+    # As `init` does: the ledger and limits store exist before the vault, so a home never has
+    # a vault without them (the core refuses to start otherwise).
+    create_state(home)
     Vault(home.vault_path).import_mnemonic(
         PASSPHRASE, SecretMnemonic.from_phrase(ANVIL), ACCOUNTS, kdf=MIN_PARAMS
     )

@@ -57,3 +57,18 @@ async def test_tampered_log_blocks_start(home: SignerHome, clock: FakeClock) -> 
         text = screen_words(app)
         assert "Audit log tampered" in text
         assert "entry 0" in text
+
+
+@pytest.mark.parametrize("lost", ["ledger_path", "limits_path"])
+async def test_a_lost_state_file_blocks_start(
+    home: SignerHome, clock: FakeClock, lost: str
+) -> None:
+    # Re-creating a lost ledger empty would let the same nonce be signed twice: the screen
+    # refuses to start, as the headless CLI does, and changes nothing in the home.
+    getattr(home, lost).unlink()
+    app = make_app(home, probe=FakeProbe(), clock=clock, animate=False)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BlockedScreen)
+        assert "Signer state missing" in screen_words(app)
+    assert not getattr(home, lost).exists()

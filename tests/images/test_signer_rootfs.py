@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -607,7 +608,7 @@ def test_build_signer_rootfs(built_root: tuple[Path, str]) -> None:
     files = [line.split(" ") for line in lines if line.startswith("file ")]
     assert len(files) > 5000
     for fields in files[::101]:
-        path = root / fields[-1].lstrip("/").replace("%20", " ")
+        path = root / unquote(fields[-1].lstrip("/"))
         assert hashlib.sha256(path.read_bytes()).hexdigest() == fields[1], fields[-1]
     debs = sorted(line.split(" ")[1] for line in lines if line.startswith("deb "))
     assert debs == sorted(names)
@@ -623,8 +624,11 @@ def test_build_signer_rootfs(built_root: tuple[Path, str]) -> None:
     units = etc / "systemd" / "system"
     for masked in ("swap.target", "getty@tty1.service", "systemd-networkd.service"):
         assert os.readlink(units / masked) == "/dev/null", masked
-    assert (units / "multi-user.target.wants" / "coldsign-signer.service").exists()
-    assert (units / "multi-user.target.wants" / "coldsign-setup.service").exists()
+    for enabled in ("coldsign-signer.service", "coldsign-setup.service"):
+        # Absolute links, as systemctl makes them: resolve them inside the root, not here.
+        target = os.readlink(units / "multi-user.target.wants" / enabled)
+        assert target == f"/etc/systemd/system/{enabled}"
+        assert (root / target.lstrip("/")).is_file()
     assert not (etc / "apt").exists()
     assert (etc / "resolv.conf").read_text() == ""
     assert re.match(r"root:[*!]", (etc / "shadow").read_text())

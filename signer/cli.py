@@ -33,12 +33,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
-import importlib.metadata
 import os
-import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +51,7 @@ from shared.review import render_batch, render_review
 from shared.ur import UR, UREncoder
 from signer.airgap import NetworkProbe, SysfsProbe
 from signer.audit import AuditKind, AuditLog, verify_log
+from signer.buildinfo import version_text
 from signer.core import (
     Outcome,
     PreparedRequest,
@@ -91,10 +90,6 @@ EXIT_REFUSED = 3
 
 PROGRAM = "coldsign-signer"
 # The appliance image's build identity (images/signer/manifest.py): 64 lower-case hex digits.
-DEFAULT_BUILD_ID_FILE = "/usr/share/coldsign/build-id"
-BUILD_ID_ENV = "COLDSIGN_BUILD_ID_FILE"
-MAX_BUILD_ID_BYTES = 80
-_BUILD_ID = re.compile(r"[0-9a-f]{64}")
 # Bytes per fountain fragment in written UR parts: dense enough for a good camera.
 DEFAULT_FRAGMENT_LENGTH = 200
 MAX_SECRET_FILE_BYTES = 4096
@@ -291,32 +286,6 @@ def build_parser() -> argparse.ArgumentParser:
     new.set_defaults(command=cmd_policy_new)
     policy.set_defaults(command=_usage(policy))
     return parser
-
-
-def version_text(environ: Mapping[str, str] | None = None) -> str:
-    """``coldsign-signer VERSION (build ID)``; the build id is the appliance image's identity.
-
-    The image build (images/signer/build-rootfs.sh) writes the SHA-256 of the image manifest
-    to ``/usr/share/coldsign/build-id``; ``COLDSIGN_BUILD_ID_FILE`` names another file (tests).
-    Outside an image there is none, and the text says so instead of showing a build id.
-    """
-    env = os.environ if environ is None else environ
-    try:
-        version = importlib.metadata.version("coldsign")
-    except importlib.metadata.PackageNotFoundError:
-        version = "(version unknown: not installed)"
-    path = Path(env.get(BUILD_ID_ENV, DEFAULT_BUILD_ID_FILE))
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BUILD_ID_BYTES + 1)
-    except FileNotFoundError:
-        return f"{PROGRAM} {version} (no build id: not running from a coldsign image)"
-    except OSError as exc:
-        return f"{PROGRAM} {version} (build id unreadable: {path}: {exc.strerror})"
-    text = raw.decode("ascii", "replace").strip()
-    if len(raw) > MAX_BUILD_ID_BYTES or not _BUILD_ID.fullmatch(text):
-        return f"{PROGRAM} {version} (build id malformed: {path})"
-    return f"{PROGRAM} {version} (build {text})"
 
 
 class _VersionAction(argparse.Action):

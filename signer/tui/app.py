@@ -22,6 +22,7 @@ from channel.frames import FrameSource, open_source
 from shared.errors import DecodeError
 from shared.ur import UR
 from signer.airgap import NetworkProbe, SysfsProbe
+from signer.buildinfo import BuildInfo, read_build_info
 from signer.core import PreparedRequest, SigningResult
 from signer.errors import SignerError, VaultLockedError
 from signer.home import SignerHome
@@ -56,6 +57,7 @@ class Wiring:
     allow_online: bool
     idle_timeout: float
     animate: bool
+    build: BuildInfo
 
 
 class SignerApp(App[None]):
@@ -154,6 +156,7 @@ class SignerApp(App[None]):
             policy=started.policy,
             audit=audit_status(started.core.audit),
             airgap=started.core.status,
+            build=self.wiring.build,
         )
         self.call_from_thread(self._replace_stack, HomeScreen(status))
 
@@ -318,12 +321,14 @@ def make_app(
     allow_online: bool = False,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     animate: bool = True,
+    build: BuildInfo | None = None,
 ) -> SignerApp:
     """The signer app for ``home``; tests pass a fake camera, probe and clock.
 
     ``clock`` is wall-clock seconds: it drives the unlock backoff countdown, the key
     session's idle lock, and the times in the audit log. ``animate=False`` holds QR codes
-    on their first frame.
+    on their first frame. ``build`` is the appliance's identity shown on the home screen
+    (read from the image's build-id file when not given).
     """
     return SignerApp(
         Wiring(
@@ -334,5 +339,6 @@ def make_app(
             allow_online=allow_online,
             idle_timeout=idle_timeout,
             animate=animate,
+            build=build if build is not None else read_build_info(),
         )
     )

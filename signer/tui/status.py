@@ -9,6 +9,7 @@ from typing import Protocol
 
 from signer.airgap import AirGapStatus
 from signer.audit import AuditEntry, AuditKind, VerifyReport
+from signer.buildinfo import BuildInfo
 from signer.errors import AuditError, AuditTamperedError
 from signer.keys.accounts import EnrolledAccount
 from signer.policy.model import Policy
@@ -49,6 +50,7 @@ class HomeStatus:
     policy: Policy
     audit: AuditStatus
     airgap: AirGapStatus
+    build: BuildInfo
 
 
 def audit_status(log: AuditSource) -> AuditStatus:

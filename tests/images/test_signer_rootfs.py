@@ -21,7 +21,8 @@ from urllib.parse import unquote
 import pytest
 
 from signer.airgap import InterfaceState
-from signer.cli import BUILD_ID_ENV, Environment, main, version_text
+from signer.buildinfo import BUILD_ID_ENV, version_text
+from signer.cli import Environment, main
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 RECIPE = ROOT / "images" / "signer"

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from signer.airgap import AirGapStatus
+from signer.buildinfo import BuildInfo
 from signer.policy.model import Policy
 from signer.tui.screens.audit import decision_summary, utc
 from signer.tui.status import AuditStatus, HomeStatus
@@ -75,6 +76,17 @@ def airgap_text(airgap: AirGapStatus) -> Text:
     return text
 
 
+def build_text(build: BuildInfo) -> Text:
+    """The image this device booted: compare its build id with the published one."""
+    text = Text.assemble(("Image  ", "bold"))
+    if build.build_id is None:
+        text.append(build.note, style="yellow")
+    else:
+        text.append(f"build {build.build_id}")
+    text.append(f"\n  coldsign {build.version}", style="dim")
+    return text
+
+
 def recent_text(audit: AuditStatus) -> Text:
     """The last decisions written to the audit log, newest first."""
     text = Text.assemble(("Last decisions", "bold"))
@@ -120,6 +132,7 @@ class HomeScreen(Screen[None]):
             yield Static(accounts_text(self.status), id="home-accounts")
             yield Static(policy_text(self.status.policy), id="home-policy")
             yield Static(audit_text(self.status.audit), id="home-audit")
+            yield Static(build_text(self.status.build), id="home-build")
             yield Static(recent_text(self.status.audit), id="home-recent")
         yield Footer()
 

@@ -34,6 +34,7 @@ from channel.errors import CameraError
 from channel.frames import FrameSource, Image, MemorySource
 from channel.render import QRStyle, render_part
 from shared.ur import UR, UREncoder, for_qr
+from signer.buildinfo import BuildInfo
 from signer.home import SignerHome
 from signer.tui.app import SignerApp, make_app
 
@@ -77,6 +78,10 @@ LOGIN = personal_message(LOGIN_PREFIX + " at 10:42\u200b").to_ur()
 STRANGER_ONLY = transfer(0, STRANGER, eth=5).to_ur()
 
 
+# A fixed image identity, so snapshots do not depend on the machine they run on.
+SNAPSHOT_BUILD = BuildInfo("0.1.0", "7b6336ab" * 8)
+
+
 def build(
     tmp_path: Path,
     *,
@@ -96,6 +101,7 @@ def build(
         allow_online=allow_online,
         animate=False,
         frame_source_factory=camera(frames),
+        build=SNAPSHOT_BUILD,
     )
 
 

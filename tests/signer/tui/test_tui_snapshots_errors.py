@@ -136,4 +136,3 @@ def test_audit_tampered_while_open(
 
     steps = scenario(unlocked, press("a"), tamper_now, press("v"))
     assert snap_compare(app, terminal_size=size, run_before=steps)
-

@@ -11,6 +11,7 @@ from signer_tui_kit import (
     FakeProbe,
     make_home,
     screen_text,
+    screen_words,
     settle,
     unlock,
 )
@@ -18,6 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from signer.airgap import InterfaceKind, InterfaceState
+from signer.buildinfo import BuildInfo
 from signer.home import SignerHome
 from signer.keys.vault import Vault
 from signer.policy.template import policy_template
@@ -149,3 +151,21 @@ async def test_allow_online_is_loud(home: SignerHome, clock: FakeClock) -> None:
         text = screen_text(app)
         assert "NOT AIR-GAPPED" in text
         assert "wifi phy0" in text
+
+
+@pytest.mark.parametrize(
+    ("build", "shown"),
+    [
+        (BuildInfo("0.1.0", "ab" * 32), "build " + "ab" * 32),
+        (BuildInfo("0.1.0", None, "no build id: not running from a coldsign image"), "no build id"),
+    ],
+    ids=["appliance", "development"],
+)
+async def test_home_shows_the_image_build_id(
+    tmp_path: Path, clock: FakeClock, build: BuildInfo, shown: str
+) -> None:
+    # Operators compare this with the published build id before first use (docs/appliance.md).
+    app = make_app(make_home(tmp_path / "home"), probe=FakeProbe(), clock=clock, build=build)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        assert shown in screen_words(app)

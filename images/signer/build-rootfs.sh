@@ -247,10 +247,14 @@ in_root apt-mark manual "${keep[@]}" >/dev/null
 in_root apt-get "${apt_opts[@]}" --allow-remove-essential purge --autoremove apt \
   >>"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log" >&2; die "removing apt failed"; }
 
-# What the minimised system must still do: import everything the signer imports (a wheel
-# whose system library was removed fails here, not on the operator's desk).
-in_root env PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -c 'import cv2, numpy, pyzbar.pyzbar, qrcode, textual, coincurve
-import eth_account, mnemonic, shared, signer, channel' \
+# What the minimised system must still do: import every module of the packages the signer
+# ships (a wheel whose system library was removed, or a dependency missing from the lock,
+# fails here, not on the operator's desk).
+in_root env PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -c 'import importlib, pkgutil
+import shared, signer, channel
+for package in (shared, signer, channel):
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)' \
   || die "the signer's Python packages do not import in the image"
 if [ -e "$build_src/signer/cli.py" ]; then
   in_root env PYTHONDONTWRITEBYTECODE=1 "$venv/bin/coldsign-signer" --version >/dev/null \

@@ -28,3 +28,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(params=[(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def size(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """Both terminal sizes the TUI is made for (snapshots): usable at 80x24, comfortable at
+    120x40."""
+    size: tuple[int, int] = request.param
+    return size

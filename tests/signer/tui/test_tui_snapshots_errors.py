@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from signer_tui_kit import FakeProbe
 from signer_tui_scenes import (
     LOGIN,
@@ -27,13 +26,6 @@ from shared import cbor
 from shared.ur import UR
 from signer.airgap import InterfaceKind, InterfaceState
 from signer.tui.app import SignerApp
-
-
-@pytest.fixture(params=[(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def size(request: pytest.FixtureRequest) -> tuple[int, int]:
-    """Both terminal sizes the TUI is made for: usable at 80x24, comfortable at 120x40."""
-    size: tuple[int, int] = request.param
-    return size
 
 
 def test_unlock_wrong_passphrase(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:

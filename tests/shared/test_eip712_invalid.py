@@ -7,38 +7,13 @@ import json
 from typing import Any
 
 import pytest
+from vectorfiles import load_vectors
 
 from shared.errors import TypedDataError
 from shared.messages.eip712 import MAX_JSON_BYTES, MAX_JSON_DEPTH, parse_typed_data
 
-_MAIL: dict[str, Any] = {
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-        ],
-        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [
-            {"name": "from", "type": "Person"},
-            {"name": "to", "type": "Person"},
-            {"name": "contents", "type": "string"},
-        ],
-    },
-    "primaryType": "Mail",
-    "domain": {
-        "name": "Ether Mail",
-        "version": "1",
-        "chainId": 1,
-        "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC",
-    },
-    "message": {
-        "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-        "contents": "Hello, Bob!",
-    },
-}
+# EIP-712's own Mail example, as published (tests/vectors/eip712.json names the source).
+_MAIL: dict[str, Any] = load_vectors("eip712")["typed_data"]["mail"]["typed_data"]
 
 
 def _mail() -> dict[str, Any]:

@@ -25,6 +25,7 @@ from signerkit import (
     make_home,
     unsigned_payload,
 )
+from vectorfiles import load_vectors
 
 from shared.erc4527 import EthBatchSignRequest, EthSignRequest
 from shared.tx import decode_transaction
@@ -37,35 +38,8 @@ from signer.keys.vault import Vault
 pytestmark = pytest.mark.node
 
 SCRIPT = Path(__file__).resolve().parents[2] / "interop" / "metamask_keyring.mjs"
-MAIL: dict[str, Any] = {
-    # EIP-712's own example (eips.ethereum.org/EIPS/eip-712, "Example" / Mail).
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-        ],
-        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [
-            {"name": "from", "type": "Person"},
-            {"name": "to", "type": "Person"},
-            {"name": "contents", "type": "string"},
-        ],
-    },
-    "primaryType": "Mail",
-    "domain": {
-        "name": "Ether Mail",
-        "version": "1",
-        "chainId": 1,
-        "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC",
-    },
-    "message": {
-        "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-        "contents": "Hello, Bob!",
-    },
-}
+# EIP-712's own Mail example, as published (tests/vectors/eip712.json names the source).
+MAIL: dict[str, Any] = load_vectors("eip712")["typed_data"]["mail"]["typed_data"]
 INTEROP_POLICY = (
     POLICY
     + """

@@ -20,6 +20,7 @@ from signerkit import (
     request,
     tx_request,
 )
+from vectorfiles import load_vectors
 
 from shared.address import Address
 from shared.erc4527 import DataType, EthSignature, Keypath, PathComponent
@@ -40,35 +41,8 @@ from signer.signing import (
     signature_v,
 )
 
-MAIL: dict[str, Any] = {
-    # EIP-712's own example (eips.ethereum.org/EIPS/eip-712, "Example" / Mail).
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-        ],
-        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [
-            {"name": "from", "type": "Person"},
-            {"name": "to", "type": "Person"},
-            {"name": "contents", "type": "string"},
-        ],
-    },
-    "primaryType": "Mail",
-    "domain": {
-        "name": "Ether Mail",
-        "version": "1",
-        "chainId": 1,
-        "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC",
-    },
-    "message": {
-        "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-        "contents": "Hello, Bob!",
-    },
-}
+# EIP-712's own Mail example, as published (tests/vectors/eip712.json names the source).
+MAIL: dict[str, Any] = load_vectors("eip712")["typed_data"]["mail"]["typed_data"]
 
 
 @pytest.fixture(scope="module")

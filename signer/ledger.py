@@ -41,6 +41,7 @@ from pathlib import Path
 from types import TracebackType
 
 from signer.errors import EquivocationError, LedgerError, ReplayedRequestError
+from signer.sqlitefile import StateFileKind, open_state_file
 
 # "cldg": marks the file as a coldsign ledger (SQLite's application_id header field).
 APPLICATION_ID = 0x636C6467
@@ -52,7 +53,6 @@ ACCOUNT_NONCE_LIMIT = 1 << 64
 DIGEST_SIZE = 32
 ADDRESS_SIZE = 20
 REQUEST_ID_SIZE = 16
-BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = (
     # Integers that may exceed SQLite's signed 64 bits (chain id, Safe nonce, fees) are stored
@@ -74,6 +74,15 @@ _SCHEMA = (
         payload_digest BLOB NOT NULL CHECK (length(payload_digest) = 32),
         recorded_at INTEGER NOT NULL
     ) WITHOUT ROWID""",
+)
+
+_KIND = StateFileKind(
+    what="nonce ledger",
+    application_id=APPLICATION_ID,
+    version=SCHEMA_VERSION,
+    tables=frozenset({"signature", "request"}),
+    create=_SCHEMA,
+    error=LedgerError,
 )
 
 
@@ -187,20 +196,7 @@ class Ledger:
         newer schema, or cannot be opened.
         """
         path = Path(path)
-        try:
-            # isolation_level=None: no implicit transactions; every write is an explicit
-            # BEGIN IMMEDIATE ... COMMIT below.
-            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot open the nonce ledger {path}: {exc}") from exc
-        try:
-            _prepare(db, path)
-        except sqlite3.Error as exc:
-            db.close()
-            raise LedgerError(f"nonce ledger {path} is unreadable or corrupted: {exc}") from exc
-        except LedgerError:
-            db.close()
-            raise
+        db = open_state_file(path, _KIND)
         return cls(db, path, clock)
 
     def close(self) -> None:
@@ -361,39 +357,3 @@ class Ledger:
                 "INSERT OR IGNORE INTO request VALUES (?, ?, ?)",
                 (entry.request_id, entry.payload_digest, now),
             )
-
-
-def _prepare(db: sqlite3.Connection, path: Path) -> None:
-    """Set the durability pragmas, create the schema in a new file, refuse a foreign file."""
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise LedgerError(f"nonce ledger {path}: cannot switch to WAL mode (got {mode})")
-    db.execute("PRAGMA synchronous = FULL")
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
-        if app_id == 0 and version == 0 and not tables:
-            for statement in _SCHEMA:
-                db.execute(statement)
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif app_id != APPLICATION_ID:
-            raise LedgerError(f"{path} is an SQLite file but not a coldsign nonce ledger")
-        elif version != SCHEMA_VERSION:
-            raise LedgerError(
-                f"nonce ledger {path} has schema version {version}; this signer reads"
-                f" version {SCHEMA_VERSION}"
-            )
-        elif tables != {"signature", "request"}:
-            raise LedgerError(f"nonce ledger {path} has unexpected tables {sorted(tables)}")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    # A damaged page may go unnoticed until a lookup touches it; check the whole file once.
-    problems = [r[0] for r in db.execute("PRAGMA quick_check")]
-    if problems != ["ok"]:
-        raise LedgerError(f"nonce ledger {path} is corrupted: {'; '.join(problems[:3])}")

@@ -38,6 +38,7 @@ from shared.address import Address
 from signer.errors import LimitStoreError
 from signer.policy.model import WINDOW_SECONDS, AssetKey
 from signer.policy.verdict import Spend
+from signer.sqlitefile import StateFileKind, open_state_file
 
 # "clim": marks the file as a coldsign limits store (SQLite's application_id header field).
 APPLICATION_ID = 0x636C696D
@@ -45,7 +46,6 @@ APPLICATION_ID = 0x636C696D
 SCHEMA_VERSION = 2
 # Spends are kept a week: long enough to see what the window holds across clock mistakes.
 RETAIN_SECONDS = 7 * 24 * 60 * 60
-BUSY_TIMEOUT_MS = 10_000
 UINT256_LIMIT = 1 << 256
 _ADDRESS_SIZE = 20
 SPEND_ID_SIZE = 32
@@ -67,6 +67,17 @@ _UPGRADE_V2 = (
     "ALTER TABLE spend ADD COLUMN spend_id BLOB"
     f" CHECK (spend_id IS NULL OR length(spend_id) = {SPEND_ID_SIZE})",
     "CREATE UNIQUE INDEX spend_once ON spend (spend_id, chain_id, token)",
+)
+
+_KIND = StateFileKind(
+    what="limits store",
+    application_id=APPLICATION_ID,
+    version=SCHEMA_VERSION,
+    tables=frozenset({"spend"}),
+    create=(*_SCHEMA_V1, *_UPGRADE_V2),
+    error=LimitStoreError,
+    # A version 1 file (no spend_id) is brought to version 2 on open.
+    upgrades={1: (frozenset({"spend"}), _UPGRADE_V2)},
 )
 
 
@@ -93,19 +104,7 @@ class LimitStore:
     def open(cls, path: str | Path) -> LimitStore:
         """Open (creating if absent) the store at ``path``; a foreign or damaged file is refused."""
         path = Path(path)
-        try:
-            # isolation_level=None: every write is an explicit BEGIN IMMEDIATE ... COMMIT.
-            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise LimitStoreError(f"cannot open the limits store {path}: {exc}") from exc
-        try:
-            _prepare(db, path)
-        except sqlite3.Error as exc:
-            db.close()
-            raise LimitStoreError(f"limits store {path} is unreadable or corrupted: {exc}") from exc
-        except LimitStoreError:
-            db.close()
-            raise
+        db = open_state_file(path, _KIND)
         return cls(db, path)
 
     def close(self) -> None:
@@ -227,42 +226,3 @@ def _check_spend(spend: Spend) -> None:
     token = spend.asset.token
     if token is not None and len(token.raw) != _ADDRESS_SIZE:
         raise LimitStoreError("a spend's token must be a 20-byte address")
-
-
-def _prepare(db: sqlite3.Connection, path: Path) -> None:
-    """Set the durability pragmas, create the schema in a new file, refuse a foreign file."""
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise LimitStoreError(f"limits store {path}: cannot switch to WAL mode (got {mode})")
-    db.execute("PRAGMA synchronous = FULL")
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
-        if app_id == 0 and version == 0 and not tables:
-            for statement in (*_SCHEMA_V1, *_UPGRADE_V2):
-                db.execute(statement)
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif app_id != APPLICATION_ID:
-            raise LimitStoreError(f"{path} is an SQLite file but not a coldsign limits store")
-        elif version == 1 and tables == {"spend"}:
-            for statement in _UPGRADE_V2:
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif version != SCHEMA_VERSION:
-            raise LimitStoreError(
-                f"limits store {path} has schema version {version}; this signer reads"
-                f" version {SCHEMA_VERSION}"
-            )
-        elif tables != {"spend"}:
-            raise LimitStoreError(f"limits store {path} has unexpected tables {sorted(tables)}")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    problems = [r[0] for r in db.execute("PRAGMA quick_check")]
-    if problems != ["ok"]:
-        raise LimitStoreError(f"limits store {path} is corrupted: {'; '.join(problems[:3])}")

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,6 +81,20 @@ class Anvil:
     def automine(self, on: bool) -> None:
         """Mine each transaction as it arrives, or hold them in the pool."""
         self.rpc("anvil_setAutomine", on)
+
+    def receipt(self, tx_hash: str, *, timeout: float = 30.0) -> dict[str, Any]:
+        """The receipt of ``tx_hash``, waiting for it: anvil answers ``eth_sendTransaction``
+        once the transaction is in its pool and mines it (automine) a moment later, so a
+        receipt read at once may not exist yet on a loaded machine."""
+        deadline = time.monotonic() + timeout
+        while True:
+            receipt = self.rpc("eth_getTransactionReceipt", tx_hash)
+            if receipt is not None:
+                found: dict[str, Any] = receipt
+                return found
+            if time.monotonic() > deadline:
+                raise AnvilError(f"no receipt for {tx_hash} within {timeout:.0f} s")
+            time.sleep(_POLL_WAIT)
 
     def block_number(self) -> int:
         """The head's number."""
@@ -195,11 +210,10 @@ def deploy_token(
         "eth_sendTransaction",
         {"from": deployer, "data": artifact["bytecode"] + args.hex(), "gas": hex(3_000_000)},
     )
-    receipt = node.rpc("eth_getTransactionReceipt", tx_hash)
-    if receipt is None:
-        # Interval mining: the deployment lands in the next block.
+    if node.rpc("eth_getTransactionReceipt", tx_hash) is None:
+        # Interval mining: the deployment would land in the next block; mine it now.
         node.mine()
-        receipt = node.rpc("eth_getTransactionReceipt", tx_hash)
-    if receipt is None or int(receipt["status"], 16) != 1:
+    receipt = node.receipt(tx_hash)
+    if int(receipt["status"], 16) != 1:
         raise AnvilError(f"the token deployment {tx_hash} did not succeed: {receipt}")
     return str(receipt["contractAddress"])

@@ -37,7 +37,6 @@ SALT = bytes(32)
 ZERO = "0x0000000000000000000000000000000000000000"
 # anvil dev account 8 deploys and relays: the other dev accounts stay free for the tests.
 DEPLOYER = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
-_RECEIPT_POLLS = 200
 
 
 @dataclass(frozen=True)
@@ -126,16 +125,6 @@ def bytecode(artifact: Artifact) -> str:
     return code
 
 
-def wait_receipt(node: Anvil, tx_hash: str) -> dict[str, Any]:
-    """The receipt of ``tx_hash`` (anvil mines on arrival; the receipt may lag a poll)."""
-    for _ in range(_RECEIPT_POLLS):
-        receipt = node.rpc("eth_getTransactionReceipt", tx_hash)
-        if receipt is not None:
-            result: dict[str, Any] = receipt
-            return result
-    raise AnvilError(f"no receipt for {tx_hash} after {_RECEIPT_POLLS} polls")
-
-
 def send(
     node: Anvil,
     to: str,
@@ -148,7 +137,7 @@ def send(
 ) -> dict[str, Any]:
     """Send from an unlocked dev account and return the receipt."""
     tx = {"from": sender, "to": to, "data": "0x" + data.hex(), "value": hex(value), "gas": hex(gas)}
-    receipt = wait_receipt(node, node.rpc("eth_sendTransaction", tx))
+    receipt = node.receipt(node.rpc("eth_sendTransaction", tx))
     if must_succeed and receipt["status"] != "0x1":
         raise AnvilError(f"transaction to {to} reverted")
     return receipt
@@ -175,7 +164,7 @@ def deploy_singleton_factory(node: Anvil) -> str:
     # The presigned transaction pays gasPrice * gasLimit from its one-time signer.
     cost = deployment["gasPrice"] * deployment["gasLimit"]
     send(node, deployment["signerAddress"], value=cost, gas=21_000)
-    receipt = wait_receipt(node, node.rpc("eth_sendRawTransaction", deployment["transaction"]))
+    receipt = node.receipt(node.rpc("eth_sendRawTransaction", deployment["transaction"]))
     if receipt["contractAddress"] is None or receipt["contractAddress"].lower() != address.lower():
         raise AnvilError(f"the singleton factory did not land at {address}")
     return address

@@ -126,7 +126,7 @@ def test_the_chain_check_fails_loudly_when_a_balance_differs(e2e_chain: Anvil) -
         (sender, NATIVE): e2e_chain.balance(sender),
     }
     tx_hash = e2e_chain.rpc("eth_sendTransaction", {"from": sender, "to": receiver, "value": "0x7"})
-    block = e2e_chain.block_number()
+    block = int(e2e_chain.receipt(tx_hash)["blockNumber"], 16)
     names = {receiver: "receiver", sender: "sender"}
     assets = {NATIVE: "ETH"}
     honest = Payment(receiver, NATIVE, 7, tx_hash, block)

@@ -34,6 +34,15 @@ _MINIMAL_VALUE: dict[str, int] = {code: value for value, code in enumerate(_MINI
 if len(_WORD_VALUE) != 256 or len(_MINIMAL_VALUE) != 256:
     raise RuntimeError("the Bytewords table must hold 256 distinct words and minimal codes")
 
+# Minimal decoding as two C-level passes instead of a loop per pair: the ASCII text read as
+# UTF-16-LE is one code point per letter pair (first + 256 * second, below 0x8000), and this
+# table translates every such code point to its byte value, or to _NOT_A_CODE, which the
+# final latin-1 encode refuses (every byte value is below 256, _NOT_A_CODE is not).
+_NOT_A_CODE = 0x100
+_PAIR_TABLE: list[int] = [_NOT_A_CODE] * 0x8000
+for _value, _code in enumerate(_MINIMAL):
+    _PAIR_TABLE[ord(_code[0]) | ord(_code[1]) << 8] = _value
+
 _CRC_LENGTH = 4
 _FIELD = "bytewords"
 
@@ -100,15 +109,15 @@ def bytewords_decode(text: str, style: Style) -> bytes:
 def _decode_minimal(lowered: str) -> bytes:
     if len(lowered) % 2:
         raise BytewordsError(_FIELD, f"odd length {len(lowered)}; minimal bytewords come in pairs")
-    out = bytearray(len(lowered) // 2)
-    for i in range(0, len(lowered), 2):
-        value = _MINIMAL_VALUE.get(lowered[i : i + 2])
-        if value is None:
-            raise BytewordsError(
-                _FIELD, f"{lowered[i : i + 2]!r} is not a minimal byteword", offset=i
-            )
-        out[i // 2] = value
-    return bytes(out)
+    pairs = lowered.encode("ascii").decode("utf-16-le").translate(_PAIR_TABLE)
+    try:
+        return pairs.encode("latin-1")
+    except UnicodeEncodeError as exc:
+        # exc.start is the first pair that is not a minimal byteword.
+        i = 2 * exc.start
+        raise BytewordsError(
+            _FIELD, f"{lowered[i : i + 2]!r} is not a minimal byteword", offset=i
+        ) from None
 
 
 def _decode_words(lowered: str, separator: str) -> bytes:

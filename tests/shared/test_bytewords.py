@@ -81,6 +81,38 @@ def test_unknown_minimal_pair_refused_with_offset() -> None:
     assert (info.value.field, info.value.offset) == ("bytewords", 4)
 
 
+@pytest.mark.parametrize("pair", ["a\x00", "\x00a", "\x00\x00", "e\x7f", "00", "a-"])
+def test_pairs_of_other_ascii_characters_refused_with_offset(pair: str) -> None:
+    # The minimal decoder reads letter pairs as UTF-16 code points; a pair whose second
+    # character is NUL is a code point below 256 and must not pass as a byte value.
+    text = bytewords_encode(b"\x01\x02\x03", Style.MINIMAL)
+    bad = text[:2] + pair + text[4:]
+    with pytest.raises(BytewordsError) as info:
+        bytewords_decode(bad, Style.MINIMAL)
+    assert (info.value.field, info.value.offset) == ("bytewords", 2)
+    assert info.value.reason == f"{pair!r} is not a minimal byteword"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), min_size=2, max_size=60))
+def test_minimal_decoding_agrees_with_a_pair_by_pair_reading(text: str) -> None:
+    # An oracle that reads the pairs one at a time from the published table.
+    codes = {bytewords_encode(bytes([v]), Style.MINIMAL)[:2]: v for v in range(256)}
+    lowered = text.lower()
+    pairs = [lowered[i : i + 2] for i in range(0, len(lowered) - len(lowered) % 2, 2)]
+    bad = next((i for i, pair in enumerate(pairs) if pair not in codes), None)
+    framed = bytes(codes[pair] for pair in pairs) if bad is None else b""
+    try:
+        decoded = bytewords_decode(text, Style.MINIMAL)
+    except BytewordsError as exc:
+        if len(text) % 2 == 0 and bad is not None:
+            assert exc.offset == 2 * bad
+        elif len(text) % 2 == 0 and len(framed) > 4:
+            assert "CRC32" in exc.reason
+        return
+    assert len(text) % 2 == 0 and bad is None
+    assert framed[:-4] == decoded and zlib.crc32(decoded).to_bytes(4, "big") == framed[-4:]
+
+
 def test_odd_length_minimal_refused() -> None:
     text = bytewords_encode(b"\x01\x02\x03", Style.MINIMAL)
     with pytest.raises(BytewordsError, match="odd length"):

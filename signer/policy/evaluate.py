@@ -56,7 +56,7 @@ DANGER_RULE = "default-deny"
 
 def evaluate(review: Review, *, policy: Policy, context: Context) -> Verdict:
     """The policy's verdict on one reviewed request."""
-    return _evaluate(review, policy, context, ())
+    return _evaluate(Judge(policy, context), review, ())
 
 
 def evaluate_batch(
@@ -76,10 +76,18 @@ def evaluate_batch(
         raise ValueError("evaluate_batch needs one derivation path per batch item")
     extras = _batch_warnings(batch)
     running = dict(context.spent)
+    # One context per derivation path (a batch usually names one): the window's running
+    # totals reach each judge as its ``spent``, read before the item's own spends are added.
+    contexts: dict[DerivationPath | None, Context] = {}
+    hits: dict[tuple[str, str, int], RuleHit] = {}
     verdicts: list[Verdict] = []
     for index, review in enumerate(batch.items):
-        item_context = replace(context, path=paths[index], spent=running)
-        verdict = _evaluate(review, policy, item_context, extras.get(index, ()))
+        path = paths[index]
+        item_context = contexts.get(path)
+        if item_context is None:
+            item_context = contexts[path] = replace(context, path=path)
+        judge = Judge(policy, item_context, spent=running, hits=hits)
+        verdict = _evaluate(judge, review, extras.get(index, ()))
         verdicts.append(verdict)
         if verdict.decision is not Decision.REFUSE:
             for spend in verdict.spends:
@@ -110,10 +118,7 @@ def refuse_undecodable(error: DecodeError, *, policy: Policy) -> Verdict:
     return Verdict(Decision.REFUSE, policy.sha256, refusals=(hit,))
 
 
-def _evaluate(
-    review: Review, policy: Policy, context: Context, extra: tuple[ReviewWarning, ...]
-) -> Verdict:
-    judge = Judge(policy, context)
+def _evaluate(judge: Judge, review: Review, extra: tuple[ReviewWarning, ...]) -> Verdict:
     _operator(judge)
     _account(judge)
     _chain(judge, review.chain_id)
@@ -125,6 +130,8 @@ def _evaluate(
 
 def _batch_warnings(batch: BatchReview) -> dict[int, tuple[ReviewWarning, ...]]:
     """Warnings of the batch that no single item raised, by the item they name."""
+    if not batch.warnings:
+        return {}
     per_item = Counter(
         (w.code, _prefix(index, w.path), w.message)
         for index, review in enumerate(batch.items)
@@ -334,22 +341,26 @@ def _safe_rule(judge: Judge, safe: Address, chain_id: int | None) -> SafeRule | 
 
 def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
     """Check every payment the walk found; the per-asset sums this request adds."""
-    policy, context = judge.policy, judge.context
+    policy = judge.policy
     decimals: dict[AssetKey, int] = {}
     symbols: dict[AssetKey, str] = {}
     for shown in review.payments:
-        if shown.asset.chain_id is None:
+        shown_asset = shown.asset
+        if shown_asset.chain_id is None:
             continue
-        key = AssetKey(shown.asset.chain_id, shown.asset.token)
-        symbols[key] = shown.asset.symbol
-        if shown.asset.known and shown.asset.decimals is not None:
-            decimals[key] = shown.asset.decimals
+        key = AssetKey(shown_asset.chain_id, shown_asset.token)
+        symbols[key] = shown_asset.symbol
+        if shown_asset.known and shown_asset.decimals is not None:
+            decimals[key] = shown_asset.decimals
     _cross_check(judge, review)
     totals: dict[AssetKey, int] = {}
+    names: dict[AssetKey, str] = {}
     for payment in judge.payments:
         asset = payment.asset
         totals[asset] = totals.get(asset, 0) + payment.amount
-        name = _asset_name(asset, symbols)
+        name = names.get(asset)
+        if name is None:
+            name = names[asset] = _asset_name(asset, symbols)
         if payment.destination is None:
             judge.refuse(
                 RefusalCode.DESTINATION_NOT_ALLOWED,
@@ -360,9 +371,10 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
             continue
         _destination(judge, payment.destination, asset, name, payment.path)
     spends: list[Spend] = []
-    for asset, total in sorted(totals.items(), key=lambda item: item[0].sort_key()):
+    for asset in sorted(totals, key=AssetKey.sort_key):
+        total = totals[asset]
         spends.append(Spend(asset, total))
-        name = _asset_name(asset, symbols)
+        name = names[asset]
         limit = policy.limit(asset)
         if limit is None:
             judge.refuse(
@@ -379,7 +391,7 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
                 rule=limit.ref.key("decimals"),
             )
             continue
-        spent = context.spent.get(asset, 0)
+        spent = judge.spent.get(asset, 0)
         if total > limit.per_tx:
             judge.refuse(
                 RefusalCode.PER_TX_LIMIT,
@@ -428,9 +440,10 @@ def _cross_check(judge: Judge, review: Review) -> None:
     """
     if judge.refusals:
         return
-    shown = Counter((p.destination, p.asset.token, p.amount) for p in review.payments)
-    checked = Counter((p.destination, p.asset.token, p.amount) for p in judge.payments)
-    if shown != checked:
+    shown = [(p.destination, p.asset.token, p.amount) for p in review.payments]
+    checked = [(p.destination, p.asset.token, p.amount) for p in judge.payments]
+    # Usually listed in the same order; otherwise the multisets are compared.
+    if shown != checked and Counter(shown) != Counter(checked):
         judge.refuse(
             RefusalCode.UNDECODABLE,
             "the payments shown differ from the payments the policy checked",

@@ -63,13 +63,42 @@ class PolicyPayment:
 
 
 class Judge:
-    """Collects one request's refusals, allowing rules, covered warnings and payments."""
+    """Collects one request's refusals, allowing rules, covered warnings and payments.
 
-    def __init__(self, policy: Policy, context: Context) -> None:
+    ``spent`` is what the window already counts per asset for this request (default
+    ``context.spent``; a batch passes its running totals). ``hits`` may be shared by the
+    judges of one batch: a :class:`RuleHit` is an immutable value, so equal ones are made once.
+    """
+
+    __slots__ = (
+        "_allowed",
+        "_hits",
+        "context",
+        "covered",
+        "covered_codes",
+        "focus",
+        "payments",
+        "policy",
+        "refusals",
+        "refused_paths",
+        "spent",
+    )
+
+    def __init__(
+        self,
+        policy: Policy,
+        context: Context,
+        *,
+        spent: Mapping[AssetKey, int] | None = None,
+        hits: dict[tuple[str, str, int], RuleHit] | None = None,
+    ) -> None:
         self.policy = policy
         self.context = context
+        self.spent = context.spent if spent is None else spent
         self.refusals: list[RuleHit] = []
-        self.allowed: list[RuleHit] = []
+        # Allowing rules in order, each once: keyed by (rule, reason, line).
+        self._allowed: dict[tuple[str, str, int], RuleHit] = {}
+        self._hits: dict[tuple[str, str, int], RuleHit] = {} if hits is None else hits
         # Warnings a rule explicitly allows: (code, review path), or a code for every path.
         self.covered: set[tuple[WarningCode, str]] = set()
         self.covered_codes: set[WarningCode] = set()
@@ -78,6 +107,11 @@ class Judge:
         self.payments: list[PolicyPayment] = []
         # The address a person confirms by typing its end (the first that matters).
         self.focus: tuple[str, Address] | None = None
+
+    @property
+    def allowed(self) -> tuple[RuleHit, ...]:
+        """The rules that allowed part of the request, in the order they did, each once."""
+        return tuple(self._allowed.values())
 
     def refuse(
         self,
@@ -99,9 +133,13 @@ class Judge:
 
     def allow(self, rule: RuleRef, reason: str) -> None:
         """Record that ``rule`` allowed part of the request."""
-        hit = RuleHit(rule.path, reason, rule.line)
-        if hit not in self.allowed:
-            self.allowed.append(hit)
+        key = (rule.path, reason, rule.line)
+        if key in self._allowed:
+            return
+        hit = self._hits.get(key)
+        if hit is None:
+            hit = self._hits[key] = RuleHit(rule.path, reason, rule.line)
+        self._allowed[key] = hit
 
     def cover(self, code: WarningCode, path: str | None = None) -> None:
         """Mark warning ``code`` at ``path`` (every path when None) as explicitly allowed."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from shared.address import Address
 from signer.keys.bip32 import DerivationPath
@@ -196,6 +198,18 @@ class OperatorRule:
     label: str
 
 
+_Rule = TypeVar("_Rule")
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _first_by(rules: tuple[_Rule, ...], key: Callable[[_Rule], _Key]) -> dict[_Key, _Rule]:
+    """Each key's first rule in ``rules``: what a scan of the tuple in order would find."""
+    found: dict[_Key, _Rule] = {}
+    for rule in rules:
+        found.setdefault(key(rule), rule)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy file, validated. ``sha256`` is the digest of the exact file bytes."""
@@ -215,47 +229,64 @@ class Policy:
     safes: tuple[SafeRule, ...] = ()
     operators: tuple[OperatorRule, ...] = ()
 
+    # Rule lookups by key, built once per policy (it is immutable and asked several times per
+    # request). Each keeps the first rule written for a key, as a scan of the tuple would.
+    _chain_index: dict[int, ChainRule] = field(init=False, repr=False, compare=False)
+    _account_index: dict[DerivationPath, AccountRule] = field(init=False, repr=False, compare=False)
+    _limit_index: dict[AssetKey, LimitRule] = field(init=False, repr=False, compare=False)
+    _destination_index: dict[tuple[int, Address], DestinationRule] = field(
+        init=False, repr=False, compare=False
+    )
+    _safe_index: dict[tuple[int, Address], SafeRule] = field(init=False, repr=False, compare=False)
+    _multisend_index: dict[tuple[int, Address], MultiSendRule] = field(
+        init=False, repr=False, compare=False
+    )
+    _call_index: dict[tuple[int, Address, bytes], CallRule] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        set_index = object.__setattr__
+        set_index(self, "_chain_index", _first_by(self.chains, lambda r: r.chain_id))
+        set_index(self, "_account_index", _first_by(self.accounts, lambda r: r.path))
+        set_index(self, "_limit_index", _first_by(self.limits, lambda r: r.asset))
+        set_index(
+            self,
+            "_destination_index",
+            _first_by(self.destinations, lambda r: (r.chain_id, r.address)),
+        )
+        set_index(self, "_safe_index", _first_by(self.safes, lambda r: (r.chain_id, r.address)))
+        set_index(
+            self,
+            "_multisend_index",
+            _first_by(self.multisend_call_only, lambda r: (r.chain_id, r.address)),
+        )
+        set_index(
+            self, "_call_index", _first_by(self.calls, lambda r: (r.chain_id, r.to, r.selector))
+        )
+
     @property
     def hash_hex(self) -> str:
         """The policy hash as shown on the home screen: 64 lowercase hex digits."""
         return self.sha256.hex()
 
     def chain(self, chain_id: int) -> ChainRule | None:
-        return next((rule for rule in self.chains if rule.chain_id == chain_id), None)
+        return self._chain_index.get(chain_id)
 
     def account(self, path: DerivationPath) -> AccountRule | None:
-        return next((rule for rule in self.accounts if rule.path == path), None)
+        return self._account_index.get(path)
 
     def limit(self, asset: AssetKey) -> LimitRule | None:
-        return next((rule for rule in self.limits if rule.asset == asset), None)
+        return self._limit_index.get(asset)
 
     def destination(self, chain_id: int, address: Address) -> DestinationRule | None:
-        return next(
-            (r for r in self.destinations if r.chain_id == chain_id and r.address == address),
-            None,
-        )
+        return self._destination_index.get((chain_id, address))
 
     def safe(self, chain_id: int, address: Address) -> SafeRule | None:
-        return next(
-            (r for r in self.safes if r.chain_id == chain_id and r.address == address), None
-        )
+        return self._safe_index.get((chain_id, address))
 
     def multisend(self, chain_id: int, address: Address) -> MultiSendRule | None:
-        return next(
-            (
-                r
-                for r in self.multisend_call_only
-                if r.chain_id == chain_id and r.address == address
-            ),
-            None,
-        )
+        return self._multisend_index.get((chain_id, address))
 
     def call(self, chain_id: int, to: Address, selector: bytes) -> CallRule | None:
-        return next(
-            (
-                r
-                for r in self.calls
-                if r.chain_id == chain_id and r.to == to and r.selector == selector
-            ),
-            None,
-        )
+        return self._call_index.get((chain_id, to, selector))

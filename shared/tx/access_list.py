@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from shared.tx.base import AccessList, TypedTransactionBase
-from shared.tx.fields import ACCESS_LIST_FIELDS, FieldSpec
+from shared.tx.fields import ACCESS_LIST_FIELDS, FieldSpec, names_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +17,7 @@ class AccessListTransaction(TypedTransactionBase):
     TX_TYPE: ClassVar[int | None] = 0x01
     EIP: ClassVar[str] = "EIP-2930"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = ACCESS_LIST_FIELDS
+    FIELD_NAMES: ClassVar[tuple[str, ...]] = names_of(ACCESS_LIST_FIELDS)
 
     gas_price: int
     access_list: AccessList

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 from shared.address import ADDRESS_LENGTH, Address
 from shared.errors import TransactionError
@@ -18,17 +19,20 @@ from shared.tx.fields import (
 )
 from shared.tx.rlp import (
     MAX_UINT_BYTES,
-    RLPItem,
     RLPValue,
+    Span,
     encode,
     encode_uint,
-    item_bytes,
-    item_uint,
-    list_children,
+    item_path,
+    read_top,
+    scan_list,
+    span_bytes,
+    span_uint,
 )
 
 # The root of every field path in errors: ``tx.nonce``, ``tx.access_list[0].address``.
 ROOT = "tx"
+_ACCESS_LIST = f"{ROOT}.access_list"
 # SEC 2 §2.4.1: the order of the secp256k1 group; r and s lie in [1, n).
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -59,6 +63,8 @@ class TransactionBase(ABC):
     # ERC-4527 eth-sign-request data-type: 1 legacy transaction, 4 EIP-2718 typed payload.
     DATA_TYPE: ClassVar[int]
     FIELDS: ClassVar[tuple[FieldSpec, ...]]
+    # The FIELDS' names in wire order (the RLP list's item names).
+    FIELD_NAMES: ClassVar[tuple[str, ...]]
     # Pairs of fields where the first may not exceed the second: (lower, upper, reason).
     FIELD_ORDER: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
@@ -73,6 +79,9 @@ class TransactionBase(ABC):
         for spec in self.FIELDS:
             if spec.kind is not Kind.ZERO:
                 check_value(spec, getattr(self, spec.name), f"{ROOT}.{spec.name}")
+        self._check_order()
+
+    def _check_order(self) -> None:
         for lower, upper, rule in self.FIELD_ORDER:
             low, high = getattr(self, lower), getattr(self, upper)
             if low > high:
@@ -110,24 +119,32 @@ class TransactionBase(ABC):
         """The raw signed transaction for broadcast, given the signature values."""
 
     @classmethod
-    def from_rlp(cls, item: RLPItem) -> Self:
-        """Decode the transaction list ``item`` against this type's layout."""
-        return cls.from_children(list_children(item, cls.field_names()))
+    def decode_rlp(cls, data: bytes, offset: int) -> Self:
+        """Decode the transaction list at ``data[offset:]``, which must end the input."""
+        span = read_top(data, offset, ROOT)
+        return cls.from_spans(data, cls.scan_fields(data, span))
 
     @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        """The layout's field names in wire order (the RLP list's item names)."""
-        return tuple(spec.name for spec in cls.FIELDS)
+    def scan_fields(cls, data: bytes, span: Span) -> list[Span]:
+        """The list ``span``'s items, exactly one per layout field, headers checked."""
+        return scan_list(data, span, ROOT, 1, cls.FIELD_NAMES)
 
     @classmethod
-    def from_children(cls, children: tuple[RLPItem, ...]) -> Self:
-        """Build the transaction from exactly one located item per layout field."""
-        values: dict[str, Any] = {}
-        for spec, child in zip(cls.FIELDS, children, strict=True):
-            value = decode_value(spec, child)
+    def from_spans(cls, data: bytes, spans: Sequence[Span]) -> Self:
+        """Build the transaction from exactly one located item per layout field.
+
+        Each field is checked once, here, against its :class:`FieldSpec` (the same rule
+        ``__post_init__`` applies to a transaction built by a program, but with the field's
+        byte offset); so the object is assembled without running those checks again, and
+        only the cross-field :attr:`FIELD_ORDER` rules remain.
+        """
+        transaction = object.__new__(cls)
+        for spec, span in zip(cls.FIELDS, spans, strict=True):
+            value = decode_field(data, spec, span)
             if spec.kind is not Kind.ZERO:
-                values[spec.name] = value
-        return cls(**values)
+                object.__setattr__(transaction, spec.name, value)
+        transaction._check_order()
+        return transaction
 
 
 def check_signature_values(r: int, s: int) -> None:
@@ -137,60 +154,77 @@ def check_signature_values(r: int, s: int) -> None:
             raise TransactionError(f"signature.{name}", "must be in [1, secp256k1 order)")
 
 
-def decode_value(spec: FieldSpec, item: RLPItem) -> object:
-    """Decode one field from its RLP item, checking its kind and bounds."""
-    if spec.kind is Kind.UINT:
+def decode_field(data: bytes, spec: FieldSpec, span: Span) -> object:
+    """Decode one field from its located item, checking its kind and bounds.
+
+    The field's path (``tx.nonce``) is only built for an error.
+    """
+    kind = spec.kind
+    offset, start, end, is_list = span
+    if kind is Kind.UINT:
         # No field allows more than 256 bits: refuse longer integers as out of bounds.
-        if not item.is_list and item.length > MAX_UINT_BYTES:
+        if not is_list and end - start > MAX_UINT_BYTES:
             raise TransactionError(
-                item.path, f"{spec.rule}, got a {item.length}-byte integer", offset=item.offset
+                item_path(ROOT, spec.name),
+                f"{spec.rule}, got a {end - start}-byte integer",
+                offset=offset,
             )
-        value = item_uint(item)
-        _check_uint(spec, value, item.path, item.offset)
-        return value
-    if spec.kind is Kind.ZERO:
-        if item_uint(item) != 0:
+        value = span_uint(data, span, ROOT, spec.name)
+        if not spec.minimum <= value < spec.limit:
             raise TransactionError(
-                item.path,
+                item_path(ROOT, spec.name), f"{spec.rule}, got {value}", offset=offset
+            )
+        return value
+    if kind is Kind.DESTINATION:
+        raw = span_bytes(data, span, ROOT, spec.name)
+        if not raw:
+            return None
+        _check_destination_length(len(raw), item_path(ROOT, spec.name), offset)
+        return Address(raw)
+    if kind is Kind.BYTES:
+        # Checked from the header, before the payload is copied.
+        if not is_list and end - start > spec.limit:
+            raise TransactionError(
+                item_path(ROOT, spec.name), f"{spec.rule}, got {end - start}", offset=offset
+            )
+        return span_bytes(data, span, ROOT, spec.name)
+    if kind is Kind.ZERO:
+        if span_uint(data, span, ROOT, spec.name) != 0:
+            raise TransactionError(
+                item_path(ROOT, spec.name),
                 f"an EIP-155 signing payload ends with chainId, 0, 0 but {spec.name} is not 0 "
                 "(a signed or pre-EIP-155 transaction?)",
-                offset=item.offset,
+                offset=offset,
             )
         return 0
-    if spec.kind is Kind.DESTINATION:
-        raw = item_bytes(item)
-        _check_destination_length(len(raw), item.path, item.offset)
-        return Address(raw) if raw else None
-    if spec.kind is Kind.BYTES:
-        # Checked from the header, before the payload is copied.
-        if not item.is_list and item.length > spec.limit:
-            raise TransactionError(item.path, f"{spec.rule}, got {item.length}", offset=item.offset)
-        return item_bytes(item)
-    return _decode_access_list(item)
+    return _decode_access_list(data, span)
 
 
-def _decode_access_list(item: RLPItem) -> AccessList:
+def _decode_access_list(data: bytes, span: Span) -> AccessList:
+    # EIP-2930: [[address, [storage_key, ...]], ...], the list itself at depth 2.
     entries: list[AccessListEntry] = []
-    for entry_item in list_children(item):
-        address_item, keys_item = list_children(entry_item, ACCESS_LIST_ENTRY_NAMES)
-        raw = item_bytes(address_item)
+    for index, entry in enumerate(scan_list(data, span, _ACCESS_LIST, 2)):
+        entry_path = f"{_ACCESS_LIST}[{index}]"
+        address, keys = scan_list(data, entry, entry_path, 3, ACCESS_LIST_ENTRY_NAMES)
+        raw = span_bytes(data, address, entry_path, "address")
         if len(raw) != ADDRESS_LENGTH:
             raise TransactionError(
-                address_item.path,
+                f"{entry_path}.address",
                 f"an address is 20 bytes, got {len(raw)}",
-                offset=address_item.offset,
+                offset=address[0],
             )
-        keys: list[bytes] = []
-        for key_item in list_children(keys_item):
-            key = item_bytes(key_item)
+        keys_path = f"{entry_path}.storage_keys"
+        storage_keys: list[bytes] = []
+        for key_index, key_span in enumerate(scan_list(data, keys, keys_path, 4)):
+            key = span_bytes(data, key_span, keys_path, key_index)
             if len(key) != STORAGE_KEY_LENGTH:
                 raise TransactionError(
-                    key_item.path,
+                    f"{keys_path}[{key_index}]",
                     f"a storage key is 32 bytes, got {len(key)}",
-                    offset=key_item.offset,
+                    offset=key_span[0],
                 )
-            keys.append(key)
-        entries.append(AccessListEntry(Address(raw), tuple(keys)))
+            storage_keys.append(key)
+        entries.append(AccessListEntry(Address(raw), tuple(storage_keys)))
     return tuple(entries)
 
 

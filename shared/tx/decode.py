@@ -9,7 +9,6 @@ from shared.tx.dynamic_fee import DynamicFeeTransaction
 from shared.tx.fields import MAX_PAYLOAD_BYTES
 from shared.tx.legacy import LegacyTransaction
 from shared.tx.refused import SIGN_DATA, refuse_legacy_prefix, refuse_typed
-from shared.tx.rlp import decode_top
 
 Transaction = LegacyTransaction | AccessListTransaction | DynamicFeeTransaction
 
@@ -58,7 +57,7 @@ def decode_transaction(
     if data_type == DATA_TYPE_LEGACY:
         if first < _RLP_LIST:
             raise refuse_legacy_prefix(first)
-        transaction = LegacyTransaction.from_rlp(decode_top(sign_data, field=ROOT))
+        transaction = LegacyTransaction.decode_rlp(sign_data, 0)
     else:
         if first >= _RLP_LIST:
             raise TransactionError(
@@ -70,7 +69,7 @@ def decode_transaction(
         kind = TYPED_TRANSACTIONS.get(first)
         if kind is None:
             raise refuse_typed(first)
-        transaction = kind.from_rlp(decode_top(sign_data, field=ROOT, base_offset=1))
+        transaction = kind.decode_rlp(sign_data, 1)
     if chain_id is not None and transaction.chain_id != chain_id:
         raise TransactionError(
             f"{ROOT}.chain_id",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from shared.tx.base import AccessList, TypedTransactionBase
-from shared.tx.fields import DYNAMIC_FEE_FIELDS, FieldSpec
+from shared.tx.fields import DYNAMIC_FEE_FIELDS, FieldSpec, names_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +17,7 @@ class DynamicFeeTransaction(TypedTransactionBase):
     TX_TYPE: ClassVar[int | None] = 0x02
     EIP: ClassVar[str] = "EIP-1559"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = DYNAMIC_FEE_FIELDS
+    FIELD_NAMES: ClassVar[tuple[str, ...]] = names_of(DYNAMIC_FEE_FIELDS)
     # EIP-1559: "assert transaction.max_fee_per_gas >= transaction.max_priority_fee_per_gas";
     # a block would never include it, so signing it only burns a nonce slot.
     FIELD_ORDER: ClassVar[tuple[tuple[str, str, str], ...]] = (

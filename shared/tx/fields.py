@@ -90,6 +90,13 @@ DYNAMIC_FEE_FIELDS = (
     DATA,
     ACCESS_LIST,
 )
+
+
+def names_of(fields: tuple[FieldSpec, ...]) -> tuple[str, ...]:
+    """The names of a layout's fields in wire order (the RLP list's item names)."""
+    return tuple(spec.name for spec in fields)
+
+
 # EIP-2930: each access list entry is [address, [storage_key, ...]].
 ACCESS_LIST_ENTRY_NAMES = ("address", "storage_keys")
 DESTINATION_LENGTHS = (0, ADDRESS_LENGTH)

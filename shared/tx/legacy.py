@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from shared.errors import TransactionError
-from shared.tx.base import TransactionBase, check_signature_values
-from shared.tx.fields import LEGACY_FIELDS, PRE_EIP155_FIELD_COUNT, FieldSpec
-from shared.tx.rlp import RLPItem, check_count, encode, encode_uint, list_children
+from shared.tx.base import ROOT, TransactionBase, check_signature_values
+from shared.tx.fields import LEGACY_FIELDS, PRE_EIP155_FIELD_COUNT, FieldSpec, names_of
+from shared.tx.rlp import Span, check_count, encode, encode_uint, scan_list
 
 # EIP-155: the six fields before [chainId, 0, 0] are those of the signed transaction too.
 _SIGNED_PREFIX_FIELDS = 6
@@ -24,6 +24,7 @@ class LegacyTransaction(TransactionBase):
     EIP: ClassVar[str] = "EIP-155"
     DATA_TYPE: ClassVar[int] = 1
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = LEGACY_FIELDS
+    FIELD_NAMES: ClassVar[tuple[str, ...]] = names_of(LEGACY_FIELDS)
 
     gas_price: int
 
@@ -47,17 +48,16 @@ class LegacyTransaction(TransactionBase):
         return encode(self.rlp_fields()[:_SIGNED_PREFIX_FIELDS] + signature)
 
     @classmethod
-    def from_rlp(cls, item: RLPItem) -> Self:
-        """Decode ``rlp([nonce, gasPrice, gas, to, value, data, chainId, 0, 0])``."""
-        names = cls.field_names()
+    def scan_fields(cls, data: bytes, span: Span) -> list[Span]:
+        """The items of ``rlp([nonce, gasPrice, gas, to, value, data, chainId, 0, 0])``."""
         # Not exact: a six-field payload gets its own reason rather than "too few items".
-        children = list_children(item, names, exact=False)
+        children = scan_list(data, span, ROOT, 1, cls.FIELD_NAMES, exact=False)
         if len(children) == PRE_EIP155_FIELD_COUNT:
             raise TransactionError(
-                item.path,
+                ROOT,
                 "pre-EIP-155 legacy transaction (6 fields, no chain id): its signature "
                 "would be valid on every chain, so it is refused",
-                offset=item.offset,
+                offset=span[0],
             )
-        check_count(item, children, len(names))
-        return cls.from_children(children)
+        check_count(ROOT, span[0], children, len(cls.FIELD_NAMES))
+        return children

@@ -1,10 +1,13 @@
 """Strict RLP: canonical-only decoding with named field paths and offsets, and encoding.
 
-The decoder is driven one level at a time (:func:`decode_top`, :func:`list_children`,
-:func:`item_bytes`, :func:`item_uint`) so that the transaction layer can name every
-item it reads (``tx.access_list[0].storage_keys[1]``); :func:`decode` is the generic
-recursive form on top of it. Only the one canonical encoding is accepted (Ethereum
-Yellow Paper, Appendix B):
+The decoder is driven one level at a time so that the transaction layer can name every
+item it reads (``tx.access_list[0].storage_keys[1]``). Its unit is the :data:`Span`, a plain
+tuple locating one header-checked item; an item's name is passed as its parent's path and
+its key, and joined into a path (:func:`item_path`) only when an error is raised, so a
+valid transaction builds no path at all. :class:`RLPItem` (:func:`decode_top`,
+:func:`list_children`, :func:`item_bytes`, :func:`item_uint`) is the same walk with the
+path kept on each item, and :func:`decode` the generic recursive form. Only the one
+canonical encoding is accepted (Ethereum Yellow Paper, Appendix B):
 
 - a single byte below 0x80 is its own encoding, never ``0x81 b``;
 - lengths below 56 use the short form; long-form lengths have no leading zero byte;
@@ -22,6 +25,11 @@ from shared.errors import RLPError
 
 # A decoded value: a byte string or a list of values.
 RLPValue = bytes | tuple["RLPValue", ...]
+# One located, header-checked item: (offset of its header, start and end of its payload,
+# whether it is a list). Its payload is ``data[start:end]``.
+Span = tuple[int, int, int, bool]
+# How an item is named inside its parent: a field name, a list index, or nothing (the top).
+Key = str | int | None
 
 # Deep enough for every transaction layout (tx → access_list → entry → storage_keys);
 # anything deeper is refused before it is walked.
@@ -37,155 +45,220 @@ _LONG_LIST = 0xF7
 _SHORT_LIMIT = 56
 
 
+def item_path(parent: str, key: Key) -> str:
+    """The path of the item ``key`` of ``parent``: ``parent.name``, ``parent[i]`` or ``parent``."""
+    if key is None:
+        return parent
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}"
+
+
+def read_span(data: bytes, offset: int, limit: int, parent: str, key: Key, depth: int) -> Span:
+    """Parse the header at ``offset``; the item must end at or before ``limit``.
+
+    Errors name the item ``item_path(parent, key)``.
+    """
+    if depth > MAX_DEPTH:
+        raise RLPError(
+            item_path(parent, key), f"nesting deeper than {MAX_DEPTH} levels", offset=offset
+        )
+    if offset >= limit:
+        raise RLPError(
+            item_path(parent, key), "input ends where an item was expected", offset=offset
+        )
+    prefix = data[offset]
+    if prefix < _SHORT_STRING:
+        return offset, offset, offset + 1, False
+    is_list = prefix >= _SHORT_LIST
+    if prefix <= (_LONG_LIST if is_list else _LONG_STRING):
+        length = prefix - (_SHORT_LIST if is_list else _SHORT_STRING)
+        start = offset + 1
+        if not is_list and length == 1 and start < limit and data[start] < _SHORT_STRING:
+            raise RLPError(
+                item_path(parent, key),
+                "a single byte below 0x80 must be encoded as itself",
+                offset=offset,
+            )
+    else:
+        start = offset + 1 + prefix - (_LONG_LIST if is_list else _LONG_STRING)
+        if start > limit:
+            raise RLPError(
+                item_path(parent, key),
+                "length bytes run past the end of the input",
+                offset=offset,
+            )
+        if data[offset + 1] == 0:
+            raise RLPError(
+                item_path(parent, key), "long-form length has a leading zero byte", offset=offset
+            )
+        length = int.from_bytes(data[offset + 1 : start], "big")
+        if length < _SHORT_LIMIT:
+            raise RLPError(
+                item_path(parent, key),
+                f"length {length} < 56 must use the short form",
+                offset=offset,
+            )
+    if length > limit - start:
+        raise RLPError(
+            item_path(parent, key),
+            f"declared length {length} exceeds the {limit - start} bytes remaining",
+            offset=offset,
+        )
+    return offset, start, start + length, is_list
+
+
+def read_top(data: bytes, offset: int, field: str) -> Span:
+    """The one top-level item of ``data[offset:]``, named ``field``; trailing bytes are refused."""
+    span = read_span(data, offset, len(data), field, None, 1)
+    end = span[2]
+    if end != len(data):
+        raise RLPError(
+            field, f"{len(data) - end} trailing bytes after the top-level item", offset=end
+        )
+    return span
+
+
+def scan_list(
+    data: bytes,
+    span: Span,
+    path: str,
+    depth: int,
+    names: Sequence[str] | None = None,
+    *,
+    exact: bool = True,
+) -> list[Span]:
+    """The items of list ``span`` (named ``path``, at ``depth``), every header checked.
+
+    With ``names``, the first items are named ``path.name`` and the others ``path[i]``; with
+    ``names`` and ``exact``, the list must hold exactly ``len(names)`` items (a surplus is
+    refused as soon as it is seen). Every child header is checked against the list's own
+    end, so no child can reach past its parent.
+    """
+    offset, position, end, is_list = span
+    if not is_list:
+        raise RLPError(path, "expected a list, got a byte string", offset=offset)
+    children: list[Span] = []
+    labels: Sequence[str] = () if names is None else names
+    while position < end:
+        index = len(children)
+        key: Key = index
+        if index < len(labels):
+            key = labels[index]
+        elif names is not None and exact:
+            raise RLPError(path, f"too many items: expected {len(labels)}", offset=position)
+        child = read_span(data, position, end, path, key, depth + 1)
+        children.append(child)
+        position = child[2]
+    if names is not None and exact:
+        check_count(path, offset, children, len(labels))
+    return children
+
+
+def check_count(path: str, offset: int, children: Sequence[Span], expected: int) -> None:
+    """Refuse the list at ``offset`` (named ``path``) unless it has ``expected`` ``children``."""
+    if len(children) > expected:
+        raise RLPError(path, f"too many items: expected {expected}", offset=children[expected][0])
+    if len(children) < expected:
+        raise RLPError(
+            path, f"too few items: expected {expected}, got {len(children)}", offset=offset
+        )
+
+
+def span_bytes(data: bytes, span: Span, parent: str, key: Key) -> bytes:
+    """The payload of byte-string ``span``; :class:`RLPError` if it is a list."""
+    offset, start, end, is_list = span
+    if is_list:
+        raise RLPError(item_path(parent, key), "expected a byte string, got a list", offset=offset)
+    return data[start:end]
+
+
+def span_uint(data: bytes, span: Span, parent: str, key: Key) -> int:
+    """The canonical unsigned integer in ``span``: no leading zero byte, at most 32 bytes."""
+    offset, start, end, is_list = span
+    if is_list:
+        raise RLPError(item_path(parent, key), "expected an integer, got a list", offset=offset)
+    if end > start and data[start] == 0:
+        raise RLPError(
+            item_path(parent, key),
+            "integer has a leading zero byte (0 is the empty string)",
+            offset=offset,
+        )
+    # Yellow Paper, Appendix B: scalars in transactions are at most 256 bits.
+    if end - start > MAX_UINT_BYTES:
+        raise RLPError(
+            item_path(parent, key),
+            f"integer of {end - start} bytes exceeds {MAX_UINT_BYTES} bytes",
+            offset=offset,
+        )
+    return int.from_bytes(data[start:end], "big")
+
+
 @dataclass(frozen=True, slots=True)
 class RLPItem:
-    """One located, header-checked item of ``data``: its payload is ``data[start:end]``."""
+    """One located, header-checked item of ``data`` named ``path``, as a :data:`Span`."""
 
     data: bytes
     path: str
-    offset: int
-    start: int
-    end: int
-    is_list: bool
+    span: Span
     depth: int
+
+    @property
+    def offset(self) -> int:
+        """The offset of the item's header."""
+        return self.span[0]
 
     @property
     def length(self) -> int:
         """The payload length in bytes."""
-        return self.end - self.start
-
-
-def _read_item(data: bytes, offset: int, limit: int, path: str, depth: int) -> RLPItem:
-    """Parse the header at ``offset``; the item must end at or before ``limit``."""
-    if depth > MAX_DEPTH:
-        raise RLPError(path, f"nesting deeper than {MAX_DEPTH} levels", offset=offset)
-    if offset >= limit:
-        raise RLPError(path, "input ends where an item was expected", offset=offset)
-    prefix = data[offset]
-    if prefix < _SHORT_STRING:
-        return RLPItem(data, path, offset, offset, offset + 1, False, depth)
-    is_list = prefix >= _SHORT_LIST
-    base = _SHORT_LIST if is_list else _SHORT_STRING
-    long_base = _LONG_LIST if is_list else _LONG_STRING
-    if prefix <= long_base:
-        length = prefix - base
-        start = offset + 1
-        if not is_list and length == 1 and start < limit and data[start] < _SHORT_STRING:
-            raise RLPError(
-                path, "a single byte below 0x80 must be encoded as itself", offset=offset
-            )
-    else:
-        length_of_length = prefix - long_base
-        start = offset + 1 + length_of_length
-        if start > limit:
-            raise RLPError(path, "length bytes run past the end of the input", offset=offset)
-        if data[offset + 1] == 0:
-            raise RLPError(path, "long-form length has a leading zero byte", offset=offset)
-        length = int.from_bytes(data[offset + 1 : start], "big")
-        if length < _SHORT_LIMIT:
-            raise RLPError(path, f"length {length} < 56 must use the short form", offset=offset)
-    if length > limit - start:
-        raise RLPError(
-            path,
-            f"declared length {length} exceeds the {limit - start} bytes remaining",
-            offset=offset,
-        )
-    return RLPItem(data, path, offset, start, start + length, is_list, depth)
+        return self.span[2] - self.span[1]
 
 
 def decode_top(data: bytes, *, field: str, base_offset: int = 0) -> RLPItem:
     """Parse the one top-level item of ``data[base_offset:]``; trailing bytes are refused."""
-    item = _read_item(data, base_offset, len(data), field, 1)
-    if item.end != len(data):
-        raise RLPError(
-            field,
-            f"{len(data) - item.end} trailing bytes after the top-level item",
-            offset=item.end,
-        )
-    return item
+    return RLPItem(data, field, read_top(data, base_offset, field), 1)
 
 
 def list_children(
     item: RLPItem, names: Sequence[str] | None = None, *, exact: bool = True
 ) -> tuple[RLPItem, ...]:
-    """The items of list ``item``; with ``names``, the first ones are named ``path.name``.
-
-    Other children are named ``path[i]``. With ``names`` and ``exact``, the list must
-    hold exactly ``len(names)`` items (a surplus is refused as soon as it is seen).
-    Every child header is checked against the list's own end, so no child can reach
-    past its parent.
-    """
-    if not item.is_list:
-        raise RLPError(item.path, "expected a list, got a byte string", offset=item.offset)
-    children: list[RLPItem] = []
-    position = item.start
-    while position < item.end:
-        index = len(children)
-        if names is not None and index < len(names):
-            path = f"{item.path}.{names[index]}"
-        elif names is not None and exact:
-            raise RLPError(item.path, f"too many items: expected {len(names)}", offset=position)
-        else:
-            path = f"{item.path}[{index}]"
-        child = _read_item(item.data, position, item.end, path, item.depth + 1)
-        children.append(child)
-        position = child.end
-    if names is not None and exact:
-        check_count(item, children, len(names))
-    return tuple(children)
-
-
-def check_count(item: RLPItem, children: Sequence[RLPItem], expected: int) -> None:
-    """Refuse a list ``item`` whose ``children`` are not exactly ``expected`` items."""
-    if len(children) > expected:
-        raise RLPError(
-            item.path, f"too many items: expected {expected}", offset=children[expected].offset
+    """The items of list ``item``, named as :func:`scan_list` names them."""
+    spans = scan_list(item.data, item.span, item.path, item.depth, names, exact=exact)
+    labels: Sequence[str] = () if names is None else names
+    return tuple(
+        RLPItem(
+            item.data,
+            item_path(item.path, labels[index] if index < len(labels) else index),
+            span,
+            item.depth + 1,
         )
-    if len(children) < expected:
-        raise RLPError(
-            item.path,
-            f"too few items: expected {expected}, got {len(children)}",
-            offset=item.offset,
-        )
+        for index, span in enumerate(spans)
+    )
 
 
 def item_bytes(item: RLPItem) -> bytes:
     """The payload of byte-string ``item``; :class:`RLPError` if it is a list."""
-    if item.is_list:
-        raise RLPError(item.path, "expected a byte string, got a list", offset=item.offset)
-    return item.data[item.start : item.end]
+    return span_bytes(item.data, item.span, item.path, None)
 
 
 def item_uint(item: RLPItem) -> int:
     """The canonical unsigned integer in ``item``: no leading zero byte, at most 32 bytes."""
-    if item.is_list:
-        raise RLPError(item.path, "expected an integer, got a list", offset=item.offset)
-    if item.length and item.data[item.start] == 0:
-        raise RLPError(
-            item.path,
-            "integer has a leading zero byte (0 is the empty string)",
-            offset=item.offset,
-        )
-    # Yellow Paper, Appendix B: scalars in transactions are at most 256 bits.
-    if item.length > MAX_UINT_BYTES:
-        raise RLPError(
-            item.path,
-            f"integer of {item.length} bytes exceeds {MAX_UINT_BYTES} bytes",
-            offset=item.offset,
-        )
-    return int.from_bytes(item.data[item.start : item.end], "big")
+    return span_uint(item.data, item.span, item.path, None)
 
 
 def decode(data: bytes, *, field: str = "rlp") -> RLPValue:
     """Decode one canonical RLP item filling all of ``data`` into bytes and tuples."""
-    return _to_value(decode_top(data, field=field))
+    return _to_value(data, read_top(data, 0, field), field, 1)
 
 
-def _to_value(item: RLPItem) -> RLPValue:
-    # Recursion is bounded by MAX_DEPTH, enforced in _read_item before descending.
-    if not item.is_list:
-        return item_bytes(item)
-    return tuple(_to_value(child) for child in list_children(item))
+def _to_value(data: bytes, span: Span, path: str, depth: int) -> RLPValue:
+    # Recursion is bounded by MAX_DEPTH, enforced in read_span before descending.
+    if not span[3]:
+        return data[span[1] : span[2]]
+    return tuple(
+        _to_value(data, child, f"{path}[{index}]", depth + 1)
+        for index, child in enumerate(scan_list(data, span, path, depth))
+    )
 
 
 def encode_uint(value: int) -> bytes:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
+import pytest
 from eth_account._utils.legacy_transactions import serializable_unsigned_transaction_from_dict
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +20,7 @@ from shared.tx import (
     Transaction,
     decode_transaction,
 )
+from shared.tx.fields import Kind
 
 addresses = st.binary(min_size=20, max_size=20).map(Address)
 uint256 = st.integers(min_value=0, max_value=2**256 - 1)
@@ -143,3 +146,16 @@ def test_mutations_decode_canonically_or_raise_decode_error(case: tuple[bytes, i
         return
     # Whatever is accepted is canonical: it re-encodes to the exact input.
     assert tx.unsigned_payload() == payload
+
+
+@pytest.mark.parametrize(
+    "kind", [LegacyTransaction, AccessListTransaction, DynamicFeeTransaction], ids=lambda k: k.EIP
+)
+def test_layout_names_every_field_the_decoder_sets(
+    kind: type[LegacyTransaction | AccessListTransaction | DynamicFeeTransaction],
+) -> None:
+    # The decoder assembles a transaction field by field from its layout (from_spans): the
+    # layout's stored fields must be exactly the dataclass's, or a slot would stay unset.
+    stored = {spec.name for spec in kind.FIELDS if spec.kind is not Kind.ZERO}
+    assert stored == {f.name for f in fields(kind)}
+    assert tuple(spec.name for spec in kind.FIELDS) == kind.FIELD_NAMES

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from shared.address import Address
+from shared.calls import KnownCall
 from shared.errors import DecodeError, RefusedTransactionTypeError
 from shared.messages import SafeMessage
 from shared.review import BatchReview, Review, ReviewKind, ReviewWarning, Severity, WarningCode
@@ -56,7 +57,9 @@ DANGER_RULE = "default-deny"
 
 def evaluate(review: Review, *, policy: Policy, context: Context) -> Verdict:
     """The policy's verdict on one reviewed request."""
-    return _evaluate(Judge(policy, context), review, ())
+    judge = Judge(policy, context)
+    _who_and_where(judge, review.chain_id)
+    return _what(judge, review, ())
 
 
 def evaluate_batch(
@@ -76,18 +79,20 @@ def evaluate_batch(
         raise ValueError("evaluate_batch needs one derivation path per batch item")
     extras = _batch_warnings(batch)
     running = dict(context.spent)
-    # One context per derivation path (a batch usually names one): the window's running
-    # totals reach each judge as its ``spent``, read before the item's own spends are added.
-    contexts: dict[DerivationPath | None, Context] = {}
+    # Operator, account and chain are judged once per (derivation path, chain): a batch
+    # usually names one of each. Each item's judge starts from that judgement and reads the
+    # window's running totals, taken before the item's own spends are added.
+    starts: dict[tuple[DerivationPath | None, int | None], Judge] = {}
     hits: dict[tuple[str, str, int], RuleHit] = {}
     verdicts: list[Verdict] = []
     for index, review in enumerate(batch.items):
-        path = paths[index]
-        item_context = contexts.get(path)
-        if item_context is None:
-            item_context = contexts[path] = replace(context, path=path)
-        judge = Judge(policy, item_context, spent=running, hits=hits)
-        verdict = _evaluate(judge, review, extras.get(index, ()))
+        path, chain_id = paths[index], review.chain_id
+        start = starts.get((path, chain_id))
+        if start is None:
+            start = Judge(policy, replace(context, path=path), hits=hits)
+            _who_and_where(start, chain_id)
+            starts[(path, chain_id)] = start
+        verdict = _what(start.fork(spent=running), review, extras.get(index, ()))
         verdicts.append(verdict)
         if verdict.decision is not Decision.REFUSE:
             for spend in verdict.spends:
@@ -118,10 +123,15 @@ def refuse_undecodable(error: DecodeError, *, policy: Policy) -> Verdict:
     return Verdict(Decision.REFUSE, policy.sha256, refusals=(hit,))
 
 
-def _evaluate(judge: Judge, review: Review, extra: tuple[ReviewWarning, ...]) -> Verdict:
+def _who_and_where(judge: Judge, chain_id: int | None) -> None:
+    """Steps 1 and 2: the operator's attestation, the account and the chain."""
     _operator(judge)
     _account(judge)
-    _chain(judge, review.chain_id)
+    _chain(judge, chain_id)
+
+
+def _what(judge: Judge, review: Review, extra: tuple[ReviewWarning, ...]) -> Verdict:
+    """Steps 3 to 5 on a judge that has judged who and where: the verdict."""
     _subject(judge, review)
     spends = _payments(judge, review)
     confirm = _warnings(judge, review.warnings + extra)
@@ -246,7 +256,9 @@ def _transaction(judge: Judge, review: Review) -> None:
     _fees(judge, transaction)
     TreeWalk(judge, transaction.chain_id).transaction(transaction.to, transaction.value, call)
     if transaction.to is not None:
-        judge.look_at("contract" if call.calldata() else "destination", transaction.to)
+        # A known call starts with its selector: no need to re-encode its arguments to know.
+        has_data = isinstance(call, KnownCall) or call.calldata() != b""
+        judge.look_at("contract" if has_data else "destination", transaction.to)
 
 
 def _fees(judge: Judge, transaction: Transaction) -> None:
@@ -342,13 +354,14 @@ def _safe_rule(judge: Judge, safe: Address, chain_id: int | None) -> SafeRule | 
 def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
     """Check every payment the walk found; the per-asset sums this request adds."""
     policy = judge.policy
-    decimals: dict[AssetKey, int] = {}
-    symbols: dict[AssetKey, str] = {}
+    # What the review's registry says of each asset, by (chain, token).
+    decimals: dict[tuple[int, Address | None], int] = {}
+    symbols: dict[tuple[int, Address | None], str] = {}
     for shown in review.payments:
         shown_asset = shown.asset
         if shown_asset.chain_id is None:
             continue
-        key = AssetKey(shown_asset.chain_id, shown_asset.token)
+        key = (shown_asset.chain_id, shown_asset.token)
         symbols[key] = shown_asset.symbol
         if shown_asset.known and shown_asset.decimals is not None:
             decimals[key] = shown_asset.decimals
@@ -371,7 +384,7 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
             continue
         _destination(judge, payment.destination, asset, name, payment.path)
     spends: list[Spend] = []
-    for asset in sorted(totals, key=AssetKey.sort_key):
+    for asset in sorted(totals, key=AssetKey.sort_key) if len(totals) > 1 else totals:
         total = totals[asset]
         spends.append(Spend(asset, total))
         name = names[asset]
@@ -383,7 +396,7 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
                 rule="limit",
             )
             continue
-        known = decimals.get(asset)
+        known = decimals.get((asset.chain_id, asset.token))
         if known is not None and known != limit.decimals:
             judge.refuse(
                 RefusalCode.DECIMALS_MISMATCH,
@@ -451,8 +464,8 @@ def _cross_check(judge: Judge, review: Review) -> None:
         )
 
 
-def _asset_name(asset: AssetKey, symbols: dict[AssetKey, str]) -> str:
-    symbol = symbols.get(asset)
+def _asset_name(asset: AssetKey, symbols: dict[tuple[int, Address | None], str]) -> str:
+    symbol = symbols.get((asset.chain_id, asset.token))
     if symbol and symbol != "?":
         return f"{symbol} ({asset.describe()})"
     return asset.describe()
@@ -486,21 +499,17 @@ def _verdict(
 ) -> Verdict:
     policy_hash = judge.policy.sha256
     if judge.refusals:
-        return Verdict(
-            Decision.REFUSE,
-            policy_hash,
-            refusals=tuple(judge.refusals),
-            allowed_by=tuple(judge.allowed),
-        )
+        return Verdict(Decision.REFUSE, policy_hash, tuple(judge.refusals), judge.allowed)
     if confirm:
         return Verdict(
             Decision.NEEDS_CONFIRMATION,
             policy_hash,
-            allowed_by=tuple(judge.allowed),
-            confirmation=_confirmation(judge, review, confirm),
-            spends=spends,
+            (),
+            judge.allowed,
+            _confirmation(judge, review, confirm),
+            spends,
         )
-    return Verdict(Decision.SIGN, policy_hash, allowed_by=tuple(judge.allowed), spends=spends)
+    return Verdict(Decision.SIGN, policy_hash, (), judge.allowed, None, spends)
 
 
 def _confirmation(judge: Judge, review: Review, confirm: list[ReviewWarning]) -> Confirmation:

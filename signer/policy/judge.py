@@ -108,6 +108,22 @@ class Judge:
         # The address a person confirms by typing its end (the first that matters).
         self.focus: tuple[str, Address] | None = None
 
+    def fork(self, *, spent: Mapping[AssetKey, int]) -> Judge:
+        """A judge for another request that starts with everything this one recorded.
+
+        A batch judges the parts its items share (operator, account, chain) once per
+        derivation path and chain, then forks a judge per item from there.
+        """
+        judge = Judge(self.policy, self.context, spent=spent, hits=self._hits)
+        judge.refusals.extend(self.refusals)
+        judge._allowed.update(self._allowed)
+        judge.covered.update(self.covered)
+        judge.covered_codes.update(self.covered_codes)
+        judge.refused_paths.update(self.refused_paths)
+        judge.payments.extend(self.payments)
+        judge.focus = self.focus
+        return judge
+
     @property
     def allowed(self) -> tuple[RuleHit, ...]:
         """The rules that allowed part of the request, in the order they did, each once."""

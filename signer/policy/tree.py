@@ -73,6 +73,8 @@ def _join(path: str, name: str) -> str:
 class TreeWalk:
     """Walks call trees on one chain, recording into a :class:`Judge`."""
 
+    __slots__ = ("chain_id", "judge", "policy")
+
     def __init__(self, judge: Judge, chain_id: int) -> None:
         self.judge = judge
         self.chain_id = chain_id

@@ -13,8 +13,8 @@ from shared.erc4527.schema import (
     as_uint,
     check_uint,
     expect_type,
-    fields_under,
     fingerprint_text,
+    renamed,
     require,
 )
 from shared.errors import SchemaError
@@ -85,8 +85,10 @@ class CryptoAccount:
         # Script-expression tags (400-409) never get this far: the CBOR decoder refuses
         # any tag outside ACCOUNT_INNER_TAGS and names the entry's path.
         keys = [HDKey.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)]
-        with fields_under(where, ACCOUNT_TYPE):
+        try:
             return cls(fingerprint, tuple(keys))
+        except SchemaError as error:
+            raise renamed(error, where, ACCOUNT_TYPE) from None
 
     def to_cbor(self) -> bytes:
         """The deterministic CBOR of the untagged map (the ``ur:crypto-account`` payload)."""

@@ -17,9 +17,9 @@ from shared.erc4527.schema import (
     check_text,
     check_uint,
     expect_type,
-    fields_under,
     fingerprint_text,
     kind,
+    renamed,
     require,
     untag,
 )
@@ -95,8 +95,10 @@ class CoinInfo:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 raise SchemaError(f"{where}.network", f"expected an integer, got {kind(raw)}")
             network = raw
-        with fields_under(where, "use-info"):
+        try:
             return cls(coin_type, network)
+        except SchemaError as error:
+            raise renamed(error, where, "use-info") from None
 
     def describe(self) -> dict[str, object]:
         """JSON-safe fields."""
@@ -198,7 +200,7 @@ class HDKey:
             )
         name = as_text(entries[_NAME], f"{where}.name") if _NAME in entries else None
         note = as_text(entries[_NOTE], f"{where}.note") if _NOTE in entries else None
-        with fields_under(where, HDKEY_TYPE):
+        try:
             return cls(
                 key,
                 chain_code,
@@ -210,6 +212,8 @@ class HDKey:
                 use_info,
                 is_private,
             )
+        except SchemaError as error:
+            raise renamed(error, where, HDKEY_TYPE) from None
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> HDKey:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -14,9 +15,9 @@ from shared.erc4527.schema import (
     as_uint,
     check_uint,
     expect_type,
-    fields_under,
     fingerprint_text,
     kind,
+    renamed,
     require,
     untag,
 )
@@ -144,6 +145,20 @@ class Keypath:
     def from_value(cls, value: CborValue, where: str) -> Keypath:
         """Read an untagged ``crypto-keypath`` map; fields in errors start with ``where``."""
         entries = as_map(value, where, _KEYS)
+        key = _exact_key(entries)
+        if key is not None:
+            known = _DECODED.get(key)
+            if known is not None:
+                return known
+        keypath = cls._read(entries, where)
+        if key is not None:
+            if len(_DECODED) >= _DECODED_MAX:
+                _DECODED.clear()
+            _DECODED[key] = keypath
+        return keypath
+
+    @classmethod
+    def _read(cls, entries: dict[int, CborValue], where: str) -> Keypath:
         raw_steps = as_array(
             require(entries, _COMPONENTS, where, "components"), f"{where}.components"
         )
@@ -153,8 +168,13 @@ class Keypath:
             raise SchemaError(f"{where}.components", f"more than {MAX_COMPONENTS} steps")
         components = []
         for position in range(len(raw_steps) // 2):
-            field = f"{where}.components[{position}]"
             raw_index = raw_steps[2 * position]
+            raw_hardened = raw_steps[2 * position + 1]
+            # The common step, checked once here: PathComponent's own check would repeat it.
+            if type(raw_index) is int and 0 <= raw_index < HARDENED and type(raw_hardened) is bool:
+                components.append(_component(raw_index, raw_hardened))
+                continue
+            field = f"{where}.components[{position}]"
             index: int | None
             if isinstance(raw_index, list):
                 if raw_index:
@@ -165,7 +185,7 @@ class Keypath:
                 index = as_uint(raw_index, field, HARDENED - 1)
             else:
                 raise SchemaError(field, f"expected a child index or [], got {kind(raw_index)}")
-            hardened = as_bool(raw_steps[2 * position + 1], f"{field}.is-hardened")
+            hardened = as_bool(raw_hardened, f"{field}.is-hardened")
             components.append(PathComponent(index, hardened))
         fingerprint = None
         if _SOURCE_FINGERPRINT in entries:
@@ -175,8 +195,10 @@ class Keypath:
         depth = None
         if _DEPTH in entries:
             depth = as_uint(entries[_DEPTH], f"{where}.depth", UINT8_MAX)
-        with fields_under(where, KEYPATH_TYPE):
+        try:
             return cls(tuple(components), fingerprint, depth)
+        except SchemaError as error:
+            raise renamed(error, where, KEYPATH_TYPE) from None
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> Keypath:
@@ -215,9 +237,9 @@ def check_keypath(
     if len(components) > MAX_COMPONENTS:
         raise SchemaError(f"{where}.components", f"more than {MAX_COMPONENTS} steps")
     for position, component in enumerate(components):
+        # A PathComponent checked its own fields when it was built, and it is frozen.
         if not isinstance(component, PathComponent):
             raise SchemaError(f"{where}.components[{position}]", "not a PathComponent")
-        check_component(component, f"{where}.components[{position}]")
     if source_fingerprint is not None:
         check_uint(source_fingerprint, f"{where}.source-fingerprint", UINT32_MAX)
         # BCR-2020-007: source-fingerprint is uint32 .ne 0.
@@ -242,3 +264,48 @@ def check_key_depth(keypath: Keypath, where: str) -> None:
             f"{where}.depth",
             f"depth {keypath.depth} is less than the {len(keypath.components)} steps given",
         )
+
+
+@functools.lru_cache(maxsize=512)
+def _component(index: int, hardened: bool) -> PathComponent:
+    # Callers pass an exact int in [0, 2**31) and an exact bool, so the key (index, hardened)
+    # never mixes True with 1; a PathComponent is frozen, so one object serves every path.
+    return PathComponent(index, hardened)
+
+
+# Decoded keypaths, keyed by an exact description of the map they were read from (below): a
+# Keypath is a pure function of that map and is immutable, so one decoded object can serve
+# every request of a batch, which names the same path a thousand times. Only successes are
+# stored; cleared when full.
+_DECODED: dict[tuple[object, ...], Keypath] = {}
+_DECODED_MAX = 256
+# The types a step, fingerprint or depth may have for the map to be described exactly.
+_SCALAR_TYPES = frozenset({int, bool, type(None)})
+
+
+def _exact_key(entries: dict[int, CborValue]) -> tuple[object, ...] | None:
+    """The map's values and their exact types, or None when a value is not a scalar.
+
+    The types are part of the key because Python's equality does not tell ``True`` from
+    ``1``: the CBOR encodings differ, and only one of them is a valid step.
+    """
+    steps = entries.get(_COMPONENTS)
+    fingerprint = entries.get(_SOURCE_FINGERPRINT)
+    depth = entries.get(_DEPTH)
+    if type(steps) is not list:
+        return None
+    types = tuple(map(type, steps))
+    if not _SCALAR_TYPES.issuperset(types):
+        return None
+    if type(fingerprint) not in _SCALAR_TYPES or type(depth) not in _SCALAR_TYPES:
+        return None
+    return (
+        tuple(steps),
+        types,
+        _SOURCE_FINGERPRINT in entries,
+        fingerprint,
+        type(fingerprint),
+        _DEPTH in entries,
+        depth,
+        type(depth),
+    )

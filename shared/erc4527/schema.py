@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from typing import cast
 
 from shared.cbor import CborValue, Tag
 from shared.errors import SchemaError, URTypeError
@@ -48,12 +48,13 @@ def as_map(value: CborValue, where: str, keys: Mapping[int, str]) -> dict[int, C
     """``value`` as a map whose keys are all among ``keys`` (key number → schema name)."""
     if not isinstance(value, dict):
         raise SchemaError(where, f"expected a map, got {kind(value)}")
-    result: dict[int, CborValue] = {}
-    for key, item in value.items():
+    for key in value:
+        if type(key) is int and key in keys:
+            continue
         if isinstance(key, bool) or not isinstance(key, int) or key not in keys:
             raise SchemaError(f"{where}.{key!r}", f"unknown key {key!r}")
-        result[key] = item
-    return result
+    # Every key is a known int; the caller only reads the map, so no copy is needed.
+    return cast(dict[int, CborValue], value)
 
 
 def require(entries: Mapping[int, CborValue], key: int, where: str, name: str) -> CborValue:
@@ -152,19 +153,14 @@ def fingerprint_text(value: int | None) -> str | None:
     return None if value is None else f"{value:08x}"
 
 
-@contextmanager
-def fields_under(where: str, default: str) -> Iterator[None]:
-    """Rename fields of a :class:`SchemaError` raised while building an object from a message.
+def renamed(error: SchemaError, where: str, default: str) -> SchemaError:
+    """``error`` with its field under ``where`` instead of ``default``, when they differ.
 
     A constructor checks its fields under its own type name (``crypto-hdkey.key-data``);
     when the object sits inside another message the error names the full path instead
-    (``crypto-account.output-descriptors[2].key-data``).
+    (``crypto-account.output-descriptors[2].key-data``). Use as
+    ``except SchemaError as error: raise renamed(error, where, default) from None``.
     """
-    try:
-        yield
-    except SchemaError as error:
-        if where == default or not error.field.startswith(default):
-            raise
-        raise SchemaError(
-            where + error.field[len(default) :], error.reason, offset=error.offset
-        ) from None
+    if where == default or not error.field.startswith(default):
+        return error
+    return SchemaError(where + error.field[len(default) :], error.reason, offset=error.offset)

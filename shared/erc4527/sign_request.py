@@ -28,8 +28,8 @@ from shared.erc4527.schema import (
     check_text,
     check_uint,
     expect_type,
-    fields_under,
     fingerprint_text,
+    renamed,
     require,
     untag,
 )
@@ -162,7 +162,7 @@ class EthSignRequest:
         attestation = None
         if _ATTESTATION in entries:
             attestation = as_bytes(entries[_ATTESTATION], f"{where}.operator-attestation")
-        with fields_under(where, SIGN_REQUEST_TYPE):
+        try:
             return cls(
                 sign_data,
                 DataType(raw_type),
@@ -173,6 +173,8 @@ class EthSignRequest:
                 origin,
                 attestation,
             )
+        except SchemaError as error:
+            raise renamed(error, where, SIGN_REQUEST_TYPE) from None
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> EthSignRequest:

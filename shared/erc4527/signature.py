@@ -31,7 +31,7 @@ from shared.erc4527.schema import (
     check_text,
     check_uint,
     expect_type,
-    fields_under,
+    renamed,
     require,
     untag,
 )
@@ -150,7 +150,7 @@ class EthSignature:
         v_bytes = signature[2 * SCALAR_LENGTH :]
         if len(v_bytes) > 1 and v_bytes[0] == 0:
             raise SchemaError(f"{field}.v", "v has a leading zero byte (not minimal)")
-        with fields_under(where, SIGNATURE_TYPE):
+        try:
             return cls(
                 signature[:SCALAR_LENGTH],
                 signature[SCALAR_LENGTH : 2 * SCALAR_LENGTH],
@@ -159,6 +159,8 @@ class EthSignature:
                 origin,
                 audit_head,
             )
+        except SchemaError as error:
+            raise renamed(error, where, SIGNATURE_TYPE) from None
 
     def to_value(self) -> dict[CborKey, CborValue]:
         """The untagged CBOR map."""

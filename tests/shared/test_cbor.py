@@ -538,8 +538,8 @@ def test_every_refusal_is_a_decode_error() -> None:
 
 
 def test_deepest_allowed_document_decodes_from_a_deep_call_stack() -> None:
-    # MAX_DEPTH_CEILING keeps decode + its re-encoding check well inside Python's
-    # recursion limit even when the caller already uses hundreds of frames.
+    # MAX_DEPTH_CEILING keeps decode and encode well inside Python's recursion limit even
+    # when the caller already uses hundreds of frames.
     data = bytes.fromhex("a101" * 64 + "00")
     limits = CborLimits(max_depth=64)
 

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+import shared.erc4527.keypath as keypath_module
 from shared.erc4527 import (
     DECODERS,
     Keypath,
@@ -101,3 +102,74 @@ def test_describe_a_keypath_ur() -> None:
         "source_fingerprint": "e9181cf3",
         "depth": None,
     }
+
+
+# --- the cache of decoded keypaths ---------------------------------------------------------
+
+BIP44 = [44, True, 60, True, 0, True, 0, False, 0, False]
+
+
+def test_a_repeated_keypath_is_decoded_once_and_shared() -> None:
+    first = Keypath.from_value({1: list(BIP44), 2: 0xE9181CF3}, "crypto-keypath")
+    again = Keypath.from_value({1: list(BIP44), 2: 0xE9181CF3}, "somewhere.derivation-path")
+    assert again is first
+    assert str(first) == "m/44'/60'/0'/0/0"
+    # Any other fingerprint, depth or presence of a key is another keypath.
+    assert Keypath.from_value({1: list(BIP44), 2: 1}, "k").source_fingerprint == 1
+    assert Keypath.from_value({1: list(BIP44), 2: 0xE9181CF3, 3: 5}, "k").depth == 5
+    assert Keypath.from_value({1: list(BIP44)}, "k").source_fingerprint is None
+
+
+ACCOUNT_1 = [44, True, 60, True, 1, True]
+
+
+@pytest.mark.parametrize(
+    ("cached", "steps", "field"),
+    [
+        # True == 1 and hash(True) == hash(1) in Python: a cached path must not answer for
+        # a map whose CBOR has an integer where a boolean belongs, or the reverse.
+        (BIP44, [44, 1, 60, True, 0, True, 0, False, 0, False], "k.components[0].is-hardened"),
+        (BIP44, [44, True, 60, True, 0, True, 0, False, 0, 0], "k.components[4].is-hardened"),
+        (BIP44, [44, True, 60, True, 0, True, False, False, 0, False], "k.components[3]"),
+        (ACCOUNT_1, [44, True, 60, True, True, True], "k.components[2]"),
+        (ACCOUNT_1, [44, True, 60, 1, 1, True], "k.components[1].is-hardened"),
+    ],
+)
+def test_a_cached_keypath_does_not_answer_for_an_int_bool_lookalike(
+    cached: list[int | bool], steps: list[int | bool], field: str
+) -> None:
+    Keypath.from_value({1: list(cached), 2: 0xE9181CF3}, "k")
+    assert steps == cached  # equal in Python, different in CBOR
+    with pytest.raises(SchemaError) as caught:
+        Keypath.from_value({1: list(steps), 2: 0xE9181CF3}, "k")
+    assert caught.value.field == field
+
+
+def test_a_cached_keypath_does_not_answer_for_a_boolean_fingerprint_or_depth() -> None:
+    Keypath.from_value({1: list(BIP44), 2: 1}, "k")
+    Keypath.from_value({1: list(BIP44), 2: 7, 3: 1}, "k")
+    with pytest.raises(SchemaError) as caught:
+        Keypath.from_value({1: list(BIP44), 2: True}, "k")
+    assert caught.value.field == "k.source-fingerprint"
+    with pytest.raises(SchemaError) as caught:
+        Keypath.from_value({1: list(BIP44), 2: 7, 3: True}, "k")
+    assert caught.value.field == "k.depth"
+
+
+def test_a_refused_keypath_is_refused_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(SchemaError) as caught:
+            Keypath.from_value({1: [44, True], 2: 0}, "k")
+        assert caught.value.field == "k.source-fingerprint"
+
+
+def test_the_keypath_cache_is_bounded() -> None:
+    for index in range(3 * keypath_module._DECODED_MAX):
+        Keypath.from_value({1: [44, True, index, False], 2: 1}, "k")
+    assert 0 < len(keypath_module._DECODED) <= keypath_module._DECODED_MAX
+
+
+def test_wildcard_paths_are_decoded_without_the_cache() -> None:
+    path = Keypath.from_value({1: [44, True, [], False], 2: 1}, "k")
+    assert path.has_wildcard
+    assert Keypath.from_value({1: [44, True, [], False], 2: 1}, "k") == path

@@ -40,7 +40,7 @@ from watcher.errors import (
 from watcher.intake import NATIVE
 from watcher.parts import RequestWriter
 from watcher.rpc import Node
-from watcher.state import Status, Store, TxRequest, Withdrawal, addr_text
+from watcher.state import Purpose, Status, Store, TxRequest, Withdrawal, addr_text
 
 ORIGIN = "coldsign-watcher"
 # Every transfer, even to a contract wallet, needs at least the intrinsic 21,000 gas.
@@ -154,6 +154,9 @@ def in_flight_costs(
         if withdrawal is None:
             continue
         costs[NATIVE] = costs.get(NATIVE, 0) + dearest.gas_limit * dearest.max_fee_per_gas
+        if dearest.purpose is Purpose.CANCEL:
+            # fill-gap --cancel: a zero-value transfer to the account itself costs gas only.
+            continue
         costs[withdrawal.asset] = costs.get(withdrawal.asset, 0) + withdrawal.amount
     return costs
 

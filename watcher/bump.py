@@ -121,6 +121,7 @@ class Bumper:
                             gas_limit=tx.gas_limit,
                             replaces=old.request_id,
                             status=Status.BUILT,
+                            purpose=old.purpose,
                         ),
                         note,
                     )

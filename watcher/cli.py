@@ -1,4 +1,5 @@
-"""The ``coldsign-watcher`` command: pair, intake, build, import, broadcast, status, bump.
+"""The ``coldsign-watcher`` command: pair, intake, build, import, broadcast, status, bump,
+fill-gap and reset-head.
 
     coldsign-watcher [--home DIR] [--rpc URL | --rpc NAME=URL] COMMAND ...
 
@@ -33,6 +34,8 @@ from watcher.errors import (
     ResponseError,
     RPCError,
 )
+from watcher.gap import FillMode, GapFiller
+from watcher.heads import parse_fingerprint, parse_note
 from watcher.home import WatcherHome, resolve_home
 from watcher.intake import Intake, read_rows
 from watcher.media import MEDIA_FORMATS, AnimatedRequestWriter, read_message
@@ -40,7 +43,7 @@ from watcher.pairing import PAIRING_TYPES, pair_from_ur
 from watcher.parts import RequestWriter, TextPartsWriter
 from watcher.rpc import HttpTransport, Node, Sleeper
 from watcher.safe.cli import add_safe_parser, run_safe
-from watcher.state import Status, Store
+from watcher.state import Purpose, Status, Store, TxRequest
 from watcher.track import Tracker
 from watcher.verify import RESPONSE_TYPES, Verifier
 
@@ -120,6 +123,32 @@ def _parser() -> argparse.ArgumentParser:
     bump = commands.add_parser("bump", help="write fee-bump requests for stuck transactions")
     bump.add_argument("--request", action="append", help="only this request id (repeatable)")
     _media_options(bump)
+    gap = commands.add_parser(
+        "fill-gap", help="re-request the nonce of an item the signer refused or never signed"
+    )
+    gap.add_argument("withdrawal", help="the withdrawal whose request awaits a signature")
+    mode = gap.add_mutually_exclusive_group(required=True)
+    mode.add_argument(
+        "--pay",
+        dest="mode",
+        action="store_const",
+        const=FillMode.PAY,
+        help="the same payment again (after the signer's policy was fixed)",
+    )
+    mode.add_argument(
+        "--cancel",
+        dest="mode",
+        action="store_const",
+        const=FillMode.CANCEL,
+        help="a zero-value transfer to the account itself: the withdrawal is cancelled",
+    )
+    _media_options(gap)
+    reset = commands.add_parser(
+        "reset-head", help="forget a signer's audit head after a deliberate rebuild"
+    )
+    reset.add_argument("fingerprint", help="the signer's master fingerprint (8 hex digits)")
+    reset.add_argument("--by", required=True, help="who resets it (recorded)")
+    reset.add_argument("--reason", required=True, help="why (recorded)")
     add_safe_parser(commands)
     return parser
 
@@ -216,12 +245,107 @@ def _cmd_status(rt: Runtime, args: argparse.Namespace) -> None:
             signature = rt.store.signature(request.request_id)
             if signature is not None and request.status is withdrawal.status:
                 tx = f" 0x{signature.tx_hash.hex()}"
-        print(f"  {withdrawal.id:<24} {withdrawal.status:<19}{tx}", file=rt.out)
+        print(
+            f"  {withdrawal.id:<24} {withdrawal.status:<19}{tx}{_filled(rt, withdrawal.id)}",
+            file=rt.out,
+        )
+    _print_gaps(rt)
+    _print_heads(rt)
+
+
+def _filled(rt: Runtime, withdrawal_id: str) -> str:
+    """How a cancelled withdrawal's nonce was filled, if ``fill-gap --cancel`` did it."""
+    for request in rt.store.requests_for(withdrawal_id):
+        if request.purpose is Purpose.CANCEL and request.status is not Status.CANCELLED:
+            signature = rt.store.signature(request.request_id)
+            tx = "" if signature is None else f" 0x{signature.tx_hash.hex()}"
+            return f" (nonce {request.nonce} filled by a self-transfer: {request.status}{tx})"
+    return ""
+
+
+def _print_gaps(rt: Runtime) -> None:
+    """Unsigned requests that hold back later nonces of their account."""
+    moving = rt.store.requests_in(Status.SIGNED, Status.BROADCAST)
+    for request in rt.store.requests_in(Status.AWAITING_SIGNATURE):
+        if _holds_back(request, moving):
+            print(
+                f"gap: {request.withdrawal_id} holds nonce {request.nonce} of "
+                f"{request.source.checksummed()} unsigned; later nonces cannot be mined until "
+                f"it is signed, or filled with fill-gap {request.withdrawal_id} --pay/--cancel",
+                file=rt.out,
+            )
+
+
+def _holds_back(request: TxRequest, moving: Sequence[TxRequest]) -> bool:
+    return any(
+        m.chain_id == request.chain_id and m.source == request.source and m.nonce > request.nonce
+        for m in moving
+    )
+
+
+def _print_heads(rt: Runtime) -> None:
+    """The audit head stored for every paired signer, and its last deliberate reset."""
+    heads = {head.master_fingerprint: head for head in rt.store.signer_heads()}
+    fingerprints = sorted({a.master_fingerprint for a in rt.store.accounts()} | heads.keys())
+    for fingerprint in fingerprints:
+        head = heads.get(fingerprint)
+        if head is None:
+            print(f"signer {fingerprint}: no audit head stored yet", file=rt.out)
+        else:
+            print(
+                f"signer {fingerprint}: audit head {head.seq}:{head.head_hash.hex()} "
+                f"(imported {head.seen_at})",
+                file=rt.out,
+            )
+        resets = rt.store.head_resets(fingerprint)
+        if resets:
+            last = resets[-1]
+            print(
+                f"  reset {last.at} by {last.reset_by}: {last.reason} "
+                f"(dropped {last.seq}:{last.head_hash.hex()})",
+                file=rt.out,
+            )
 
 
 def _cmd_bump(rt: Runtime, args: argparse.Namespace) -> None:
     bumper = Bumper(rt.config, rt.store, rt.node, rt.request_writer(args), attester=rt.attester())
     _print_batches(rt, bumper.run(request_ids=args.request))
+
+
+def _cmd_fill_gap(rt: Runtime, args: argparse.Namespace) -> None:
+    filler = GapFiller(
+        rt.config, rt.store, rt.node, rt.request_writer(args), attester=rt.attester()
+    )
+    finished = filler.finish_pending()
+    if finished:
+        # A run killed after its commit: its file is written now; nothing new is built.
+        _print_batches(rt, finished)
+        print(
+            "an interrupted request file was written; run status before filling again", file=rt.out
+        )
+        return
+    filled = filler.fill(args.withdrawal, args.mode)
+    what = "the same payment" if filled.mode is FillMode.PAY else "a zero-value self-transfer"
+    print(
+        f"withdrawal {filled.withdrawal_id}: nonce {filled.nonce} re-requested as {what} "
+        f"(request {filled.request_id} replaces {filled.replaced})",
+        file=rt.out,
+    )
+    _print_batches(rt, filled.written)
+
+
+def _cmd_reset_head(rt: Runtime, args: argparse.Namespace) -> None:
+    fingerprint = parse_fingerprint(args.fingerprint)
+    if fingerprint not in {a.master_fingerprint for a in rt.store.accounts()}:
+        raise ConfigError("FINGERPRINT", f"no paired signer has master fingerprint {fingerprint}")
+    reset = rt.store.reset_signer_head(
+        fingerprint, parse_note(args.by, "--by"), parse_note(args.reason, "--reason")
+    )
+    print(
+        f"signer {fingerprint}: audit head {reset.seq}:{reset.head_hash.hex()} dropped by "
+        f"{reset.reset_by} ({reset.reason}); the next response imported sets it again",
+        file=rt.out,
+    )
 
 
 _COMMANDS: dict[str, tuple[Callable[[Runtime, argparse.Namespace], None], bool]] = {
@@ -233,6 +357,8 @@ _COMMANDS: dict[str, tuple[Callable[[Runtime, argparse.Namespace], None], bool]]
     "broadcast": (_cmd_broadcast, True),
     "status": (_cmd_status, True),
     "bump": (_cmd_bump, True),
+    "fill-gap": (_cmd_fill_gap, True),
+    "reset-head": (_cmd_reset_head, False),
     "safe": (run_safe, True),
 }
 

@@ -16,13 +16,16 @@ it reads a signer's response (:class:`MalformedResponseError`). Everything else 
         ├── IntakeError                     a withdrawal file row (``line``, ``field``)
         ├── BuildError                      batches cannot be built
         │   ├── InsufficientBalanceError    values plus maximum fees exceed the balance
-        │   └── FeeCapError                 the node's fees exceed the configured cap
+        │   ├── FeeCapError                 the node's fees exceed the configured cap
+        │   └── NoGapError                  fill-gap named a withdrawal whose nonce is not open
         ├── ResponseError                   a signer's response was refused; nothing changed
         │   ├── MalformedResponseError      not a complete, decodable eth-(batch-)signature
         │   ├── ForeignResponseError        names a request this watcher is not waiting for
         │   ├── SignatureMismatchError      a signature that does not sign the stored payload
         │   │                               with the expected account, or is malleable
-        │   └── ReplayedResponseError       a response or signature imported before
+        │   ├── ReplayedResponseError       a response or signature imported before
+        │   └── SignerRollbackError         the signer's audit head is behind (or forks from)
+        │                                   the last one stored: a rolled-back or cloned signer
         └── BroadcastError                  a signed transaction the node would not take
 
 Errors carry structured attributes so tests never parse message text.
@@ -136,6 +139,15 @@ class FeeCapError(BuildError):
     """The fees the node suggests exceed the configured cap."""
 
 
+class NoGapError(BuildError):
+    """``fill-gap`` named a withdrawal that holds no unsigned nonce to fill (``withdrawal_id``)."""
+
+    def __init__(self, withdrawal_id: str, reason: str) -> None:
+        self.withdrawal_id = withdrawal_id
+        self.reason = reason
+        super().__init__(f"withdrawal {withdrawal_id}: {reason}")
+
+
 class ResponseError(WatcherError):
     """A signer's response was refused as a whole; nothing was stored."""
 
@@ -163,3 +175,42 @@ class ReplayedResponseError(ResponseError):
 
 class BroadcastError(WatcherError):
     """A signed transaction the node would not accept after bounded retries."""
+
+
+class SignerRollbackError(ResponseError):
+    """A response whose audit head does not move forward from the one last stored for its signer.
+
+    ``fingerprint`` is the signer's master fingerprint (8 hex digits); ``known`` the stored
+    ``(seq, head_hash)``; ``got`` the response's, or None when it carries no head at all.
+    A lower sequence number is a rolled-back log, the same number with another hash a cloned
+    (forked) signer. Nothing is stored; ``reset-head`` records a deliberate rebuild.
+    """
+
+    def __init__(
+        self, fingerprint: str, known: tuple[int, bytes], got: tuple[int, bytes] | None
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.known = known
+        self.got = got
+        last = f"{known[0]}:{known[1].hex()}"
+        if got is None:
+            what = (
+                f"the response carries no audit head, but signer {fingerprint} reported "
+                f"head {last} before"
+            )
+        elif got[0] < known[0]:
+            what = (
+                f"signer {fingerprint} answered with audit head {got[0]}:{got[1].hex()}, behind "
+                f"the head {last} it reported before: its audit log was rolled back, or this "
+                "response is older than one imported already (sign its request again)"
+            )
+        else:
+            what = (
+                f"signer {fingerprint} answered with audit head {got[0]}:{got[1].hex()}, the "
+                f"same sequence number as the head {last} it reported before with another "
+                "hash: a cloned signer, or a log rewritten from that point"
+            )
+        super().__init__(
+            f"{what}. Nothing was stored. Stop signing with it and compare its log with the "
+            "recorded heads; after a deliberate rebuild record it with reset-head"
+        )

@@ -5,7 +5,9 @@ For each ``eth-signature`` the request id must name a request this watcher is wa
 y-parity, and the public key recovered over keccak256 of the *stored* unsigned payload must
 be the request's account. Only then is the raw transaction assembled with
 ``shared.tx``'s ``signed_payload``. One bad signature refuses the whole response and
-nothing changes; a response imported before is refused as a replay.
+nothing changes; a response imported before is refused as a replay. The response's audit
+head must move forward from the one stored for its signer (:mod:`watcher.heads`); it is
+stored with the signatures, in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from coincurve import PublicKey
 from shared.erc4527 import (
     BATCH_SIGNATURE_TYPE,
     SIGNATURE_TYPE,
+    AuditHead,
     EthBatchSignature,
     EthSignature,
 )
@@ -35,6 +38,7 @@ from watcher.errors import (
     SignatureMismatchError,
     StateError,
 )
+from watcher.heads import check_forward, signer_of
 from watcher.parts import read_ur
 from watcher.state import Status, Store, StoredSignature, TxRequest
 
@@ -77,10 +81,17 @@ def decode_response(lines: Sequence[str], *, source: str) -> tuple[UR, tuple[Eth
 
 def signatures_of(ur: UR) -> tuple[EthSignature, ...]:
     """The signatures of a response UR, decoded strictly."""
+    return decode_signatures(ur)[0]
+
+
+def decode_signatures(ur: UR) -> tuple[tuple[EthSignature, ...], AuditHead | None]:
+    """The signatures of a response UR and the signer's audit head it carries, if any."""
     try:
         if ur.type == SIGNATURE_TYPE:
-            return (EthSignature.from_ur(ur),)
-        return EthBatchSignature.from_ur(ur).signatures
+            single = EthSignature.from_ur(ur)
+            return (single,), single.audit_head
+        batch = EthBatchSignature.from_ur(ur)
+        return batch.signatures, batch.audit_head
     except DecodeError as exc:
         raise MalformedResponseError(exc.field, exc.reason) from exc
 
@@ -98,8 +109,9 @@ class Verifier:
         return self.import_ur(read_response(lines, source=source), source=source, note=note)
 
     def import_ur(self, ur: UR, *, source: str, note: str = "import") -> ImportResult:
-        """Verify every signature of a response, then store them all (or nothing)."""
-        signatures = signatures_of(ur)
+        """Verify every signature of a response and its signer's audit head, then store them
+        all (or nothing)."""
+        signatures, head = decode_signatures(ur)
         digest = response_digest(ur)
         if self._store.response_seen(digest):
             raise ReplayedResponseError(f"{source}: this response was imported before")
@@ -107,8 +119,21 @@ class Verifier:
             self.verify(signature, f"signature {index + 1}")
             for index, signature in enumerate(signatures)
         )
-        self._store.add_signatures(digest, verified, note)
+        fingerprint = signer_of(tuple(self._request_of(s.request_id) for s in verified))
+        # The head is checked and stored in the transaction that stores the signatures: a
+        # concurrent import cannot slip between the check and the write.
+        with self._store.transaction():
+            check_forward(fingerprint, self._store.signer_head(fingerprint), head)
+            self._store.add_signatures(digest, verified, note)
+            if head is not None:
+                self._store.save_signer_head(fingerprint, head.seq, head.head_hash, digest)
         return ImportResult(digest, verified)
+
+    def _request_of(self, request_id: str) -> TxRequest:
+        request = self._store.request(request_id)
+        if request is None:
+            raise StateError(f"no request {request_id}")
+        return request
 
     def verify(self, signature: EthSignature, where: str) -> StoredSignature:
         """Check one signature against its stored request; return what to store."""

@@ -99,4 +99,41 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             at TEXT NOT NULL
         )""",
     ),
+    # 2: signers' audit heads and their deliberate resets; gap-filling requests. SQLite cannot
+    # change a CHECK in place, so batches is rebuilt (Store._migrate turns foreign keys off
+    # around the migrations and runs foreign_key_check before each commit, SQLite's
+    # "Making Other Kinds Of Table Schema Changes" procedure).
+    (
+        """CREATE TABLE signer_heads (
+            master_fingerprint TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            head_hash BLOB NOT NULL CHECK (length(head_hash) = 32),
+            response_digest TEXT NOT NULL REFERENCES responses(digest),
+            seen_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE signer_head_resets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            master_fingerprint TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            head_hash BLOB NOT NULL,
+            reset_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "ALTER TABLE requests ADD COLUMN purpose TEXT NOT NULL DEFAULT 'payment' "
+        "CHECK (purpose IN ('payment', 'cancel'))",
+        """CREATE TABLE batches_v2 (
+            id INTEGER PRIMARY KEY,
+            chain_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('withdrawals', 'bump', 'gap')),
+            ur_type TEXT NOT NULL,
+            parts_file TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "INSERT INTO batches_v2 SELECT id, chain_id, source, kind, ur_type, parts_file, "
+        "created_at FROM batches",
+        "DROP TABLE batches",
+        "ALTER TABLE batches_v2 RENAME TO batches",
+    ),
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from shared.address import Address
@@ -53,6 +54,14 @@ class Withdrawal:
     request_id: str | None = None
 
 
+class Purpose(StrEnum):
+    """What a transaction is for: paying its withdrawal, or cancelling it by filling its nonce
+    with a zero-value transfer to the account itself (``fill-gap --cancel``)."""
+
+    PAYMENT = "payment"
+    CANCEL = "cancel"
+
+
 @dataclass(frozen=True, slots=True)
 class TxRequest:
     """One unsigned transaction sent to the signer, with its request id and the exact payload."""
@@ -74,6 +83,7 @@ class TxRequest:
     gas_limit: int
     replaces: str | None
     status: Status
+    purpose: Purpose = Purpose.PAYMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +120,33 @@ class StoredReceipt:
     success: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SignerHead:
+    """The audit-log head a signer (by master fingerprint) reported last, and in which response."""
+
+    master_fingerprint: str
+    seq: int
+    head_hash: bytes
+    response_digest: str
+    seen_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeadReset:
+    """A deliberate reset of a signer's stored head: the head it dropped, who, why and when."""
+
+    master_fingerprint: str
+    seq: int
+    head_hash: bytes
+    reset_by: str
+    reason: str
+    at: str
+
+
 _REQUEST_COLUMNS = (
     "request_id, batch_id, position, withdrawal_id, chain_id, source, path, master_fingerprint,"
     " nonce, payload, signing_hash, value, max_fee_per_gas, max_priority_fee_per_gas,"
-    " gas_limit, replaces, status"
+    " gas_limit, replaces, status, purpose"
 )
 _WITHDRAWAL_COLUMNS = (
     "id, chain_id, asset, destination, amount, amount_text, memo, source, status, request_id"
@@ -121,7 +154,7 @@ _WITHDRAWAL_COLUMNS = (
 # Only these module constants (and fixed WHERE clauses) are ever formatted into SQL; every
 # value is a bound parameter.
 _SELECT_REQUESTS = f"SELECT {_REQUEST_COLUMNS} FROM requests"  # noqa: S608
-_INSERT_REQUEST = f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({', '.join('?' * 17)})"  # noqa: S608
+_INSERT_REQUEST = f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({', '.join('?' * 18)})"  # noqa: S608
 _SELECT_WITHDRAWALS = f"SELECT {_WITHDRAWAL_COLUMNS} FROM withdrawals"  # noqa: S608
 _INSERT_WITHDRAWAL = (
     f"INSERT INTO withdrawals ({_WITHDRAWAL_COLUMNS}, intake_seq) "  # noqa: S608
@@ -185,11 +218,22 @@ class Store:
                 f"the state database has schema version {version}; this watcher knows "
                 f"{len(MIGRATIONS)}: upgrade coldsign"
             )
-        for number in range(version, len(MIGRATIONS)):
-            with self.transaction():
-                for statement in MIGRATIONS[number]:
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
+        if version == len(MIGRATIONS):
+            return
+        # A migration may rebuild a table others reference: foreign keys are off while it
+        # runs (the pragma is a no-op inside a transaction) and checked before each commit.
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for number in range(version, len(MIGRATIONS)):
+                with self.transaction():
+                    for statement in MIGRATIONS[number]:
+                        self._db.execute(statement)
+                    broken = self._db.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken is not None:
+                        raise StateError(f"migration {number + 1}: foreign key broken: {broken}")
+                    self._db.execute(f"PRAGMA user_version = {number + 1}")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -380,6 +424,7 @@ class Store:
                     str(request.gas_limit),
                     request.replaces,
                     Status.BUILT.value,
+                    request.purpose.value,
                 ),
             )
             self._history(None, request.request_id, None, Status.BUILT, note)
@@ -501,6 +546,81 @@ class Store:
         ).fetchone()
         return None if row is None else StoredSignature(*row)
 
+    def replace_unsigned(self, original: TxRequest, replacement: TxRequest, note: str) -> None:
+        """Store ``replacement`` (built, same nonce) and cancel ``original``, which awaited a
+        signature; a cancelling replacement cancels the withdrawal too. One transaction."""
+        with self.transaction():
+            current = self.request(original.request_id)
+            if current is None or current.status is not Status.AWAITING_SIGNATURE:
+                raise StateError(f"request {original.request_id} is not awaiting a signature")
+            self.add_request(replacement, note)
+            self._set_request(
+                current, Status.CANCELLED, f"{note}: replaced by request {replacement.request_id}"
+            )
+            if replacement.purpose is Purpose.CANCEL:
+                withdrawal = self.withdrawal(original.withdrawal_id)
+                if withdrawal is None:
+                    raise StateError(f"no withdrawal {original.withdrawal_id!r}")
+                if withdrawal.status is not Status.CANCELLED:
+                    self._set_withdrawal(withdrawal, Status.CANCELLED, note)
+
+    # signer audit heads -----------------------------------------------------------------
+
+    def signer_head(self, fingerprint: str) -> SignerHead | None:
+        """The audit head stored last for the signer with this master fingerprint."""
+        found = self._heads("WHERE master_fingerprint = ?", (fingerprint,))
+        return found[0] if found else None
+
+    def signer_heads(self) -> tuple[SignerHead, ...]:
+        """Every stored signer head, by fingerprint."""
+        return self._heads("", ())
+
+    def _heads(self, where: str, params: tuple[object, ...]) -> tuple[SignerHead, ...]:
+        rows = self._db.execute(
+            "SELECT master_fingerprint, seq, head_hash, response_digest, seen_at "  # noqa: S608
+            f"FROM signer_heads {where} ORDER BY master_fingerprint",
+            params,
+        ).fetchall()
+        return tuple(SignerHead(f, int(n), bytes(h), d, t) for f, n, h, d, t in rows)
+
+    def save_signer_head(self, fingerprint: str, seq: int, head_hash: bytes, digest: str) -> None:
+        """Remember the head a response carried (call in the transaction that stores it)."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO signer_heads VALUES (?, ?, ?, ?, ?) ON CONFLICT(master_fingerprint) "
+                "DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash, "
+                "response_digest = excluded.response_digest, seen_at = excluded.seen_at",
+                (fingerprint, seq, head_hash, digest, self._clock()),
+            )
+
+    def reset_signer_head(self, fingerprint: str, reset_by: str, reason: str) -> HeadReset:
+        """Forget a signer's head on purpose, recording the dropped head, who and why."""
+        with self.transaction():
+            head = self.signer_head(fingerprint)
+            if head is None:
+                raise StateError(f"no audit head is stored for signer {fingerprint}")
+            reset = HeadReset(
+                fingerprint, head.seq, head.head_hash, reset_by, reason, self._clock()
+            )
+            self._db.execute(
+                "INSERT INTO signer_head_resets (master_fingerprint, seq, head_hash, reset_by, "
+                "reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (fingerprint, reset.seq, reset.head_hash, reset_by, reason, reset.at),
+            )
+            self._db.execute(
+                "DELETE FROM signer_heads WHERE master_fingerprint = ?", (fingerprint,)
+            )
+        return reset
+
+    def head_resets(self, fingerprint: str) -> tuple[HeadReset, ...]:
+        """Every deliberate reset of a signer's head, oldest first."""
+        rows = self._db.execute(
+            "SELECT master_fingerprint, seq, head_hash, reset_by, reason, at "
+            "FROM signer_head_resets WHERE master_fingerprint = ? ORDER BY id",
+            (fingerprint,),
+        ).fetchall()
+        return tuple(HeadReset(f, int(n), bytes(h), b, r, t) for f, n, h, b, r, t in rows)
+
     # broadcasts and receipts ------------------------------------------------------------
 
     def record_attempt(self, tx_hash: bytes, error: str) -> None:
@@ -562,7 +682,10 @@ class Store:
         withdrawal = self.withdrawal(withdrawal_id)
         if withdrawal is None:
             raise StateError(f"no withdrawal {withdrawal_id!r}")
-        statuses = {r.status for r in self.requests_for(withdrawal_id)} - {Status.CANCELLED}
+        # A cancelling transaction pays nothing: the withdrawal was cancelled when it was built.
+        statuses = {
+            r.status for r in self.requests_for(withdrawal_id) if r.purpose is Purpose.PAYMENT
+        } - {Status.CANCELLED}
         derived = withdrawal.status
         for candidate in _RANK:
             if candidate in statuses:
@@ -571,6 +694,10 @@ class Store:
         else:
             if statuses and statuses <= {Status.FAILED, Status.REPLACED}:
                 derived = Status.FAILED
+        if derived is Status.BUILT and withdrawal.status is Status.AWAITING_SIGNATURE:
+            # fill-gap replaced the request that awaited a signature with one whose request
+            # file is written next: the withdrawal awaits a signature all along.
+            return
         if derived is not withdrawal.status:
             self._set_withdrawal(withdrawal, derived, note)
 
@@ -631,6 +758,7 @@ def _request(row: tuple[object, ...]) -> TxRequest:
         gas_limit,
         replaces,
         status,
+        purpose,
     ) = row
     if not isinstance(payload, bytes) or not isinstance(signing_hash, bytes):
         raise StateError(f"request {request_id}: payload columns are not blobs")
@@ -652,4 +780,5 @@ def _request(row: tuple[object, ...]) -> TxRequest:
         int(str(gas_limit)),
         None if replaces is None else str(replaces),
         Status(str(status)),
+        Purpose(str(purpose)),
     )

@@ -114,13 +114,18 @@ class Judge:
         A batch judges the parts its items share (operator, account, chain) once per
         derivation path and chain, then forks a judge per item from there.
         """
-        judge = Judge(self.policy, self.context, spent=spent, hits=self._hits)
-        judge.refusals.extend(self.refusals)
-        judge._allowed.update(self._allowed)
-        judge.covered.update(self.covered)
-        judge.covered_codes.update(self.covered_codes)
-        judge.refused_paths.update(self.refused_paths)
-        judge.payments.extend(self.payments)
+        # Every slot is set here, as in __init__, from this judge's (copied) collections.
+        judge = Judge.__new__(Judge)
+        judge.policy = self.policy
+        judge.context = self.context
+        judge.spent = spent
+        judge.refusals = self.refusals.copy()
+        judge._allowed = self._allowed.copy()
+        judge._hits = self._hits
+        judge.covered = self.covered.copy()
+        judge.covered_codes = self.covered_codes.copy()
+        judge.refused_paths = self.refused_paths.copy()
+        judge.payments = self.payments.copy()
         judge.focus = self.focus
         return judge
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 
 from shared.address import Address
@@ -29,6 +30,14 @@ class AssetKey:
         """``native`` or the checksummed token address, with the chain: for reasons."""
         what = "native coin" if self.token is None else f"token {self.token.checksummed()}"
         return f"{what} on chain {self.chain_id}"
+
+
+# Safe to share: an AssetKey is an immutable value of its two arguments. Bounded: a request
+# names few assets, and a full cache only costs a new object per call.
+@lru_cache(maxsize=1024)
+def asset_key(chain_id: int, token: Address | None) -> AssetKey:
+    """The :class:`AssetKey` of ``token`` (None: native coin) on ``chain_id``, made once."""
+    return AssetKey(chain_id, token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from shared.calls import Call, CallKind, KnownCall, Operation, PlainTransfer, Un
 from shared.review import SafeTransaction, WarningCode
 from shared.review.amounts import is_unlimited
 from signer.policy.judge import ZERO_ADDRESS, Judge
-from signer.policy.model import ApprovalVia, AssetKey, SafeProfile, SafeRule
+from signer.policy.model import ApprovalVia, SafeProfile, SafeRule, asset_key
 from signer.policy.verdict import RefusalCode
 
 # The review warns with these codes on calls of these kinds; a [[call]] rule allowing such a
@@ -126,7 +126,9 @@ class TreeWalk:
             self._delegatecall(call, site)
             return
         if site.value:
-            self.judge.pay(site.to, AssetKey(self.chain_id, None), site.value, site.path or "value")
+            self.judge.pay(
+                site.to, asset_key(self.chain_id, None), site.value, site.path or "value"
+            )
         if isinstance(call, PlainTransfer):
             return
         if isinstance(call, UnexplainedCall):
@@ -203,7 +205,7 @@ class TreeWalk:
         to, amount = call.arg("to"), call.arg("amount")
         if not isinstance(to, Address) or isinstance(amount, bool) or not isinstance(amount, int):
             raise TypeError(f"{call.signature}: unexpected argument types")
-        self.judge.pay(to, AssetKey(self.chain_id, site.to), amount, here)
+        self.judge.pay(to, asset_key(self.chain_id, site.to), amount, here)
 
     def _token_approval(self, call: KnownCall, site: _Site, here: str) -> None:
         spender = call.arg("spender")

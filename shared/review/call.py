@@ -41,7 +41,6 @@ from shared.review.amounts import (
     allowance_text,
     amount_text,
     is_unlimited,
-    native_asset,
     token_asset,
 )
 from shared.review.draft import Draft
@@ -121,7 +120,7 @@ class CallReviewer:
         if site.operation is Operation.DELEGATECALL:
             # Safe Executor.sol / MultiSend.sol: a delegatecall carries no value.
             return
-        asset = native_asset(draft.registries, draft.chain_id)
+        asset = draft.native_asset()
         draft.pay(site.to, asset, site.value, site.path or "value", site.sender)
         target = site.to
         if target is None:
@@ -301,7 +300,7 @@ class CallReviewer:
         draft.address("To", inner.to, path=path)
         draft.add("Operation", operation_text(inner.operation))
         if inner.value:
-            asset = native_asset(draft.registries, draft.chain_id)
+            asset = draft.native_asset()
             draft.add("Value", amount_text(asset, inner.value))
         if inner.operation is Operation.DELEGATECALL:
             draft.warn(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from functools import lru_cache
 
 from shared.address import Address
-from shared.messages import safe_display
+from shared.messages import DisplayText, safe_display
 from shared.registry import Registries
 from shared.registry.model import LOOKALIKE_PREFIX, LOOKALIKE_SUFFIX
+from shared.review.amounts import native_asset
 from shared.review.model import (
     Asset,
     AssetTotal,
@@ -21,6 +23,10 @@ from shared.review.model import (
     Subject,
 )
 from shared.review.warnings import RANK, WarningCode, severity_of
+
+# Single-line texts remembered escaped: a batch repeats the same origin (and token names)
+# on every item; the bound keeps memory flat whatever a requester sends.
+_DISPLAY_CACHE = 1024
 
 
 class Draft:
@@ -39,10 +45,17 @@ class Draft:
         self.warnings: list[ReviewWarning] = []
         self.safe_transactions: list[SafeTransaction] = []
         self._warned: set[tuple[WarningCode, Hashable]] = set()
+        self._native: Asset | None = None
         # Registry names only; the address book is looked up first by name_of.
         self._registry_names: Mapping[Address, str] = (
             {} if chain_id is None else registries.contract_names(chain_id)
         )
+
+    def native_asset(self) -> Asset:
+        """The native coin of this draft's chain (looked up once per draft)."""
+        if self._native is None:
+            self._native = native_asset(self.registries, self.chain_id)
+        return self._native
 
     # --- fields ---------------------------------------------------------------------------
 
@@ -69,7 +82,7 @@ class Draft:
 
     def text(self, label: str, raw: str, *, path: str, source: Source = Source.DECODED) -> None:
         """Add untrusted text, escaped; warn when anything had to be escaped visibly."""
-        shown = safe_display(raw)
+        shown = _single_line_display(raw)
         self.add(label, shown.text, source)
         self.warn_escaped(shown.reasons, label, path)
 
@@ -200,18 +213,25 @@ class Draft:
         subject: Subject,
     ) -> Review:
         """The frozen review."""
+        payments = tuple(self.payments)
         return Review(
             kind=kind,
             title=title,
             chain_id=self.chain_id,
             signing_hash=signing_hash,
             fields=tuple(self.fields),
-            payments=tuple(self.payments),
-            totals=totals_of(self.payments),
+            payments=payments,
+            totals=totals_of(payments),
             fee_cap_wei=fee_cap_wei,
             warnings=sort_warnings(self.warnings),
             subject=subject,
         )
+
+
+@lru_cache(maxsize=_DISPLAY_CACHE)
+def _single_line_display(raw: str) -> DisplayText:
+    # Cached: safe_display is a pure function of the text, and DisplayText is frozen.
+    return safe_display(raw)
 
 
 def asset_key(asset: Asset) -> tuple[int, bytes, str, int, bool]:
@@ -224,6 +244,10 @@ def asset_key(asset: Asset) -> tuple[int, bytes, str, int, bool]:
 
 def totals_of(payments: Iterable[Payment]) -> tuple[AssetTotal, ...]:
     """The sum and count of payments per asset, in :func:`asset_key` order."""
+    if isinstance(payments, tuple) and len(payments) == 1:
+        # One payment (a plain transfer, one ERC-20 transfer) is its own total.
+        (payment,) = payments
+        return (AssetTotal(payment.asset, payment.amount, 1),)
     sums: dict[Asset, tuple[int, int]] = {}
     for payment in payments:
         amount, count = sums.get(payment.asset, (0, 0))

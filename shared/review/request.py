@@ -7,8 +7,6 @@ origin) is shown apart, marked as written by the request and unverified, text es
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from shared.erc4527 import DataType, EthSignRequest
 from shared.messages import parse_typed_data
 from shared.registry import Registries
@@ -35,7 +33,7 @@ def review_request(request: EthSignRequest, registries: Registries) -> Review:
         # Decoded without the request's chain id: a mismatch is shown as chain-mismatch,
         # and the chain shown is the one inside the signed payload.
         transaction = decode_transaction(request.sign_data, int(data_type))
-        review = review_transaction(transaction, registries)
+        review = review_transaction(transaction, registries, payload=request.sign_data)
         bound_chain = transaction.chain_id
     elif data_type is DataType.TYPED_DATA:
         typed = parse_typed_data(request.sign_data)
@@ -81,8 +79,21 @@ def with_request_fields(
             "the origin text is the requester's claim, not verified",
             _REQUEST,
         )
-    return replace(
-        review,
+    # Built directly rather than with dataclasses.replace, which introspects the fields on
+    # every call; a review's warnings are already sorted, so they are re-sorted only when
+    # the request added some.
+    warnings = review.warnings
+    if draft.warnings:
+        warnings = sort_warnings(warnings + tuple(draft.warnings))
+    return Review(
+        kind=review.kind,
+        title=review.title,
+        chain_id=review.chain_id,
+        signing_hash=review.signing_hash,
         fields=review.fields + tuple(draft.fields),
-        warnings=sort_warnings(review.warnings + tuple(draft.warnings)),
+        payments=review.payments,
+        totals=review.totals,
+        fee_cap_wei=review.fee_cap_wei,
+        warnings=warnings,
+        subject=review.subject,
     )

@@ -13,7 +13,7 @@ from shared.address import Address
 from shared.calls import KnownCall, Operation, decode_call
 from shared.messages import SafeTx, TypedData
 from shared.registry import Registries
-from shared.review.amounts import amount_text, gwei_text, native_asset
+from shared.review.amounts import amount_text, gwei_text
 from shared.review.call import CallReviewer, CallSite, call_summary, join, operation_text
 from shared.review.draft import Draft
 from shared.review.model import Review, ReviewKind, SafeTransaction, Source, Subject
@@ -106,7 +106,7 @@ def add_safe_transaction(reviewer: CallReviewer, safe_tx: SafeTransaction) -> No
     else:
         draft.add("Safe nonce", str(safe_tx.nonce))
     draft.address("To", safe_tx.to, path=path)
-    asset = native_asset(draft.registries, draft.chain_id)
+    asset = draft.native_asset()
     draft.add("Value", amount_text(asset, safe_tx.value))
     draft.add("Operation", operation_text(safe_tx.operation))
     draft.add("safeTxGas", str(safe_tx.safe_tx_gas))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from shared.calls import Call, decode_call
+from shared.keccak import keccak256
 from shared.registry import Registries
-from shared.review.amounts import amount_text, gwei_text, native_asset
+from shared.review.amounts import amount_text, gwei_text
 from shared.review.call import CallReviewer, CallSite, call_summary
 from shared.review.draft import Draft
-from shared.review.model import Review, ReviewKind, Source, Subject
+from shared.review.model import Review, ReviewField, ReviewKind, Source, Subject
 from shared.review.safe import review_safe_exec
 from shared.tx import (
     AccessListTransaction,
@@ -17,27 +18,52 @@ from shared.tx import (
 )
 
 _TX = "tx"
+_SECTION = "transaction"
+_TRANSACTION_TYPES: tuple[type[Transaction], ...] = (
+    LegacyTransaction,
+    AccessListTransaction,
+    DynamicFeeTransaction,
+)
+# Fields and words that depend only on the transaction's type, made once: "EIP-1559 (type 2)".
+_TYPE_FIELDS = {
+    kind: ReviewField(
+        _SECTION,
+        "Type",
+        f"{kind.EIP} ({'legacy' if kind.TX_TYPE is None else f'type {kind.TX_TYPE}'})",
+        Source.DECODED,
+    )
+    for kind in _TRANSACTION_TYPES
+}
+_KIND_TITLES = {
+    kind: "legacy" if kind is LegacyTransaction else kind.EIP for kind in _TRANSACTION_TYPES
+}
+_EMPTY_ACCESS_LIST = ReviewField(_SECTION, "Access list", "empty", Source.DECODED)
 
 
-def review_transaction(transaction: Transaction, registries: Registries) -> Review:
+def review_transaction(
+    transaction: Transaction, registries: Registries, *, payload: bytes | None = None
+) -> Review:
     """Review ``transaction``: its fields, fee cap, call tree, payments and warnings.
 
+    ``payload`` is the exact unsigned payload ``transaction`` was decoded from, when it was.
     Raises :class:`~shared.errors.CalldataError` when its call data (or a nested call's)
     is malformed.
     """
     call = decode_call(transaction.to, transaction.value, transaction.data)
-    return review_decoded_transaction(transaction, call, registries)
+    return review_decoded_transaction(transaction, call, registries, payload=payload)
 
 
 def review_decoded_transaction(
-    transaction: Transaction, call: Call, registries: Registries
+    transaction: Transaction, call: Call, registries: Registries, *, payload: bytes | None = None
 ) -> Review:
-    """Review ``transaction`` whose call data was already decoded into ``call``."""
+    """Review ``transaction`` whose call data was already decoded into ``call``.
+
+    ``payload``: as for :func:`review_transaction`.
+    """
     draft = Draft(registries, transaction.chain_id)
-    asset = native_asset(registries, transaction.chain_id)
-    draft.section = "transaction"
-    type_text = "legacy" if transaction.TX_TYPE is None else f"type {transaction.TX_TYPE}"
-    draft.add("Type", f"{transaction.EIP} ({type_text})")
+    asset = draft.native_asset()
+    draft.section = _SECTION
+    draft.fields.append(_TYPE_FIELDS[type(transaction)])
     draft.chain("Chain", transaction.chain_id, path=_TX)
     draft.add("Nonce", str(transaction.nonce))
     if transaction.to is None:
@@ -55,14 +81,17 @@ def review_decoded_transaction(
     draft.add("Max fee", amount_text(asset, fee_cap), Source.COMPUTED)
     if isinstance(transaction, AccessListTransaction | DynamicFeeTransaction):
         _access_list(draft, transaction)
-    signing_hash = transaction.signing_hash()
+    # EIP-155 / EIP-2718: the signing hash is keccak256 of the unsigned payload. The strict
+    # decoder accepts only the one canonical encoding (encode(decode(x)) == x, checked by the
+    # property tests and the fuzzer), so hashing the decoded bytes gives the same digest as
+    # re-encoding the fields, without the second encoding.
+    signing_hash = keccak256(transaction.unsigned_payload() if payload is None else payload)
     draft.add("Signing hash", "0x" + signing_hash.hex(), Source.COMPUTED)
     reviewer = CallReviewer(draft, review_safe_exec)
     reviewer.review(call, CallSite(transaction.to, transaction.value, "", None))
-    kind = "legacy" if isinstance(transaction, LegacyTransaction) else transaction.EIP
     return draft.finish(
         ReviewKind.TRANSACTION,
-        f"{kind} transaction: {call_summary(call)}",
+        f"{_KIND_TITLES[type(transaction)]} transaction: {call_summary(call)}",
         signing_hash,
         fee_cap_wei=fee_cap,
         subject=Subject(
@@ -76,7 +105,7 @@ def review_decoded_transaction(
 def _access_list(draft: Draft, transaction: AccessListTransaction | DynamicFeeTransaction) -> None:
     entries = transaction.access_list
     if not entries:
-        draft.add("Access list", "empty")
+        draft.fields.append(_EMPTY_ACCESS_LIST)
         return
     draft.add("Access list", f"{len(entries)} entries")
     for index, entry in enumerate(entries):

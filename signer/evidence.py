@@ -23,50 +23,48 @@ import json
 from shared.address import Address
 from shared.review import Asset, Review
 
+# One encoder for every review (json.dumps with options builds a new one per call). The content
+# holds no objects, so sort_keys changes nothing; it is kept to match the audit log's form.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
 
 def review_digest(review: Review) -> bytes:
     """SHA-256 of the canonical JSON of ``review``'s displayed content."""
-    content = [
-        review.kind.value,
+    # Tuples are JSON arrays, and Source and WarningCode are StrEnums (str subclasses), which
+    # JSON writes as their values: the same text as lists and ``.value`` give.
+    content = (
+        review.kind,
         review.title,
         review.chain_id,
         review.signing_hash.hex(),
         [
-            [
-                field.section,
-                field.label,
-                field.value,
-                field.source.value,
-                field.note,
-                None if field.note_source is None else field.note_source.value,
-            ]
+            (field.section, field.label, field.value, field.source, field.note, field.note_source)
             for field in review.fields
         ],
         [
-            [
+            (
                 _address(payment.destination),
                 payment.label,
                 _asset(payment.asset),
                 payment.amount,
                 payment.path,
                 _address(payment.sender),
-            ]
+            )
             for payment in review.payments
         ],
-        [[_asset(total.asset), total.amount, total.count] for total in review.totals],
+        [(_asset(total.asset), total.amount, total.count) for total in review.totals],
         review.fee_cap_wei,
         [
-            [warning.code.value, warning.severity.name, warning.message, warning.path]
+            (warning.code, warning.severity.name, warning.message, warning.path)
             for warning in review.warnings
         ],
-    ]
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).digest()
+    )
+    return hashlib.sha256(_CANONICAL.encode(content).encode("ascii")).digest()
 
 
 def _address(address: Address | None) -> str | None:
     return None if address is None else "0x" + address.raw.hex()
 
 
-def _asset(asset: Asset) -> list[object]:
-    return [asset.chain_id, _address(asset.token), asset.symbol, asset.decimals, asset.known]
+def _asset(asset: Asset) -> tuple[object, ...]:
+    return (asset.chain_id, _address(asset.token), asset.symbol, asset.decimals, asset.known)

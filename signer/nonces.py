@@ -20,11 +20,11 @@ two owners held by one signer; without a ledger entry, the signing account and t
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 from shared.review import Review
 from shared.tx import DynamicFeeTransaction, Transaction
+from shared.tx.rlp import encode as rlp_encode
 from signer.ledger import LedgerEntry, NonceKind, payload_digest
 from signer.signing import ComputedDigest
 
@@ -36,15 +36,22 @@ def fee_values(transaction: Transaction) -> tuple[int, int]:
     return transaction.gas_price, transaction.gas_price
 
 
+# The fee fields of every transaction layout: EIP-1559's two, and gasPrice of the others.
+FEE_FIELDS = frozenset({"max_fee_per_gas", "max_priority_fee_per_gas", "gas_price"})
+
+
 def fee_neutral_payload(transaction: Transaction) -> bytes:
-    """The unsigned payload of ``transaction`` with every fee field set to zero."""
-    if isinstance(transaction, DynamicFeeTransaction):
-        neutral: Transaction = dataclasses.replace(
-            transaction, max_fee_per_gas=0, max_priority_fee_per_gas=0
-        )
-    else:
-        neutral = dataclasses.replace(transaction, gas_price=0)
-    return neutral.unsigned_payload()
+    """The unsigned payload of ``transaction`` with every fee field set to zero.
+
+    The transaction's own wire fields, in its layout's order, with each fee field's RLP value
+    replaced by that of 0 (the empty string): the payload a copy of the transaction with zero
+    fees would encode to, without building that copy and checking its fields once more.
+    """
+    fields = tuple(
+        b"" if spec.name in FEE_FIELDS else value
+        for spec, value in zip(transaction.FIELDS, transaction.rlp_fields(), strict=True)
+    )
+    return transaction.type_prefix() + rlp_encode(fields)
 
 
 def ledger_entry(

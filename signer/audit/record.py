@@ -41,7 +41,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 from types import MappingProxyType
 from typing import TypeAlias, cast
 
@@ -133,9 +133,7 @@ def announced_batch(entry: AuditEntry) -> int:
 
 def canonical_json(value: object) -> bytes:
     """Canonical JSON bytes (sorted keys, no whitespace, ASCII) of a validated value."""
-    return json.dumps(
-        _thaw(value), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode("ascii")
+    return _CANONICAL.encode(value).encode("ascii")
 
 
 def entry_hash(seq: int, prev: bytes, body: bytes) -> bytes:
@@ -153,14 +151,19 @@ def make_entry(
         raise AuditError(f"audit time must be a non-negative int of seconds, not {time!r}")
     if not isinstance(fields, Mapping):
         raise AuditError(f"audit fields must be a mapping, not {type(fields).__name__}")
-    frozen = cast(
-        "Mapping[str, JSONValue]",
-        _validated(fields, "fields", 0, secret_check=True, key_named=False),
-    )
-    body = canonical_json({"fields": frozen, "kind": kind, "time": time})
+    frozen, plain = _validated(fields, "fields", 0, secret_check=True, key_named=False)
+    body = canonical_json({"fields": plain, "kind": kind, "time": time})
     if len(body) > MAX_LINE_BYTES - 200:
         raise AuditError(f"audit entry body is {len(body)} bytes; the limit is about 64 KiB")
-    return AuditEntry(seq, prev, kind, time, frozen, entry_hash(seq, prev, body), body)
+    return AuditEntry(
+        seq,
+        prev,
+        kind,
+        time,
+        cast("Mapping[str, JSONValue]", frozen),
+        entry_hash(seq, prev, body),
+        body,
+    )
 
 
 def parse_line(line: bytes) -> AuditEntry:
@@ -184,14 +187,11 @@ def parse_line(line: bytes) -> AuditEntry:
         raise AuditError("body.time is not a non-negative integer")
     if not isinstance(fields, dict):
         raise AuditError("body.fields is not an object")
-    frozen = cast(
-        "Mapping[str, JSONValue]",
-        _validated(fields, "fields", 0, secret_check=False, key_named=False),
-    )
-    body = canonical_json({"fields": frozen, "kind": kind, "time": time})
+    frozen, plain = _validated(fields, "fields", 0, secret_check=False, key_named=False)
+    body = canonical_json({"fields": plain, "kind": kind, "time": time})
     if _line(seq, prev, body, digest) != line:
         raise AuditError("not in canonical form (re-encoding gives other bytes)")
-    return AuditEntry(seq, prev, kind, time, frozen, digest, body)
+    return AuditEntry(seq, prev, kind, time, cast("Mapping[str, JSONValue]", frozen), digest, body)
 
 
 def head_line(seq: int, digest: bytes) -> bytes:
@@ -276,6 +276,8 @@ _Where: TypeAlias = "tuple[_Where | None, str | int] | str"
 # separators; "xprv" (or another prefix) and 100 base58 characters.
 _MIN_MNEMONIC_CHARS = 12 * 3 + 11
 _MIN_EXTENDED_KEY_CHARS = 4 + 100
+# A private key in hex is 64 digits; no pattern matches a string shorter than all three.
+_MIN_SECRET_CHARS = min(_MIN_MNEMONIC_CHARS, _MIN_EXTENDED_KEY_CHARS, 64)
 
 
 def _path(where: _Where) -> str:
@@ -287,41 +289,31 @@ def _path(where: _Where) -> str:
 
 
 def _validated(
-    value: object, where: _Where, depth: int, *, secret_check: bool, key_named: bool
-) -> JSONValue:
-    """Check ``value`` is JSON-safe (and holds no secret); return a deep-frozen copy."""
+    value: object, where: _Where, depth: int, secret_check: bool, key_named: bool
+) -> tuple[JSONValue, object]:
+    """Check ``value`` is JSON-safe (and holds no secret).
+
+    Returns a deep-frozen copy, and the same copy with plain dicts where the frozen one has
+    read-only mappings, which is what the JSON encoder is given (it writes tuples as arrays
+    but does not take read-only mappings). The two share everything but the mappings, and
+    nothing else holds the plain one, so what is hashed is what the entry holds.
+    """
     if depth > MAX_DEPTH:
         raise AuditError(f"audit field {_path(where)} is nested deeper than {MAX_DEPTH}")
     # The cheap built-in checks first; the abstract Mapping and Sequence ones last.
     if isinstance(value, str):
         _check_string(value, where, secret_check=secret_check, key_named=key_named)
-        return value
+        return value, value
     if value is None or isinstance(value, bool):
-        return value
+        return value, value
     if isinstance(value, int):
         if not -MAX_INT < value < MAX_INT:
             raise AuditError(f"audit field {_path(where)} is an integer beyond 256 bits")
-        return value
+        return value, value
     if isinstance(value, (list, tuple)):
         return _validated_items(value, where, depth, secret_check, key_named)
     if isinstance(value, (dict, Mapping)):
-        frozen: dict[str, JSONValue] = {}
-        for name, item in value.items():
-            if not isinstance(name, str):
-                raise AuditError(f"audit field {_path(where)} has a non-string key")
-            text, secretish, keyish = _key_flags(name)
-            if not text:
-                raise AuditError(f"audit field {_path(where)} key is not valid Unicode text")
-            if secret_check and secretish:
-                raise AuditError(f"audit field {_path(where)}.{name} looks like a secret; refused")
-            frozen[name] = _validated(
-                item,
-                (where, name),
-                depth + 1,
-                secret_check=secret_check,
-                key_named=key_named or keyish,
-            )
-        return MappingProxyType(frozen)
+        return _validated_mapping(value, where, depth, secret_check, key_named)
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         return _validated_items(value, where, depth, secret_check, key_named)
     if isinstance(value, float):
@@ -334,25 +326,91 @@ def _validated(
     )
 
 
+def _validated_mapping(
+    value: Mapping[object, object], where: _Where, depth: int, secret_check: bool, key_named: bool
+) -> tuple[JSONValue, object]:
+    frozen: dict[str, JSONValue] = {}
+    plain: dict[str, object] = {}
+    # A child one level down is still within MAX_DEPTH.
+    shallow = depth < MAX_DEPTH
+    for name, item in value.items():
+        if not isinstance(name, str):
+            raise AuditError(f"audit field {_path(where)} has a non-string key")
+        text, secretish, keyish = _KEY_FLAGS.get(name) or _key_flags(name)
+        if not text:
+            raise AuditError(f"audit field {_path(where)} key is not valid Unicode text")
+        if secret_check and secretish:
+            raise AuditError(f"audit field {_path(where)}.{name} looks like a secret; refused")
+        # Most values are scalars that need no closer look (see _plain_scalar), inlined here
+        # because an entry has dozens of them.
+        if shallow and (
+            item is None
+            or type(item) is bool
+            or (type(item) is int and -MAX_INT < item < MAX_INT)
+            or (type(item) is str and _plain_text(item, key_named or keyish))
+        ):
+            frozen[name] = plain[name] = item
+        else:
+            frozen[name], plain[name] = _validated(
+                item, (where, name), depth + 1, secret_check, key_named or keyish
+            )
+    return MappingProxyType(frozen), plain
+
+
 def _validated_items(
     value: Sequence[object], where: _Where, depth: int, secret_check: bool, key_named: bool
-) -> tuple[JSONValue, ...]:
-    return tuple(
-        _validated(item, (where, i), depth + 1, secret_check=secret_check, key_named=key_named)
+) -> tuple[JSONValue, object]:
+    if depth < MAX_DEPTH and all(_plain_scalar(item, key_named) for item in value):
+        items = tuple(value)
+        return items, items  # type: ignore[return-value]
+    pairs = [
+        _validated(item, (where, i), depth + 1, secret_check, key_named)
         for i, item in enumerate(value)
+    ]
+    return tuple(pair[0] for pair in pairs), tuple(pair[1] for pair in pairs)
+
+
+def _plain_scalar(value: object, key_named: bool) -> bool:
+    """True for a value ``_validated`` accepts as it is: None, a bool, an int within 256 bits,
+    or text ``_plain_text`` passes. Exact types only (subclasses take the full path)."""
+    return (
+        value is None
+        or type(value) is bool
+        or (type(value) is int and -MAX_INT < value < MAX_INT)
+        or (type(value) is str and _plain_text(value, key_named))
     )
 
 
-@lru_cache(maxsize=1024)
+def _plain_text(value: str, key_named: bool) -> bool:
+    """True for text no check of ``_check_string`` can refuse: ASCII (so valid UTF-8), and
+    shorter than any secret pattern, or without whitespace (so one word, not a phrase),
+    shorter than an extended key and not under a key's name (so not a private key in hex).
+    Hashes in hex are the last kind."""
+    return value.isascii() and (
+        len(value) < _MIN_SECRET_CHARS
+        or (len(value) < _MIN_EXTENDED_KEY_CHARS and not key_named and value.isalnum())
+    )
+
+
+# The flags (valid text, a secret's name, a key's name) of every field name seen so far: a
+# pure function of the name, and the signer writes the same few dozen names in every entry.
+# Bounded: past the limit, names are worked out each time.
+_KEY_FLAGS: dict[str, tuple[bool, bool, bool]] = {}
+_KEY_FLAGS_LIMIT = 1024
+
+
 def _key_flags(name: str) -> tuple[bool, bool, bool]:
-    """(valid text, looks like a secret's name, names a key) for a field name; cached, since
-    the signer writes the same few names in every entry."""
+    """Work out ``name``'s flags (and remember them while the table has room)."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return False, False, False
-    normalized = re.sub(r"[^a-z0-9]", "", name.lower())
-    return True, any(word in normalized for word in _SECRET_WORDS), "key" in normalized
+        flags = (False, False, False)
+    else:
+        normalized = re.sub(r"[^a-z0-9]", "", name.lower())
+        flags = (True, any(word in normalized for word in _SECRET_WORDS), "key" in normalized)
+    if len(_KEY_FLAGS) < _KEY_FLAGS_LIMIT:
+        _KEY_FLAGS[name] = flags
+    return flags
 
 
 def _check_string(value: str, where: _Where, *, secret_check: bool, key_named: bool) -> None:
@@ -377,12 +435,21 @@ def _bip39_words() -> frozenset[str]:
     return frozenset(Mnemonic("english").wordlist)
 
 
-def _thaw(value: object) -> object:
-    # Scalars and tuples first: the abstract Mapping check is the slow one.
-    if value is None or isinstance(value, (str, int)):
-        return value
-    if isinstance(value, tuple):
-        return [_thaw(item) for item in value]
+def _mapping_as_dict(value: object) -> object:
+    """The JSON encoder's fallback: a read-only mapping (a frozen entry's) as a plain dict."""
     if isinstance(value, Mapping):
-        return {name: _thaw(item) for name, item in value.items()}
-    return value
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# One encoder for every entry (json.dumps with options builds a new one per call). Tuples are
+# JSON arrays to it already, and the frozen fields' read-only mappings reach it through
+# ``default`` one level at a time, so no thawed copy of a whole entry is built.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=True,
+    allow_nan=False,
+    check_circular=False,
+    default=_mapping_as_dict,
+)

@@ -25,9 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from Crypto.Hash import keccak
+
 from shared.erc4527 import DataType, EthSignature, EthSignRequest, Keypath
 from shared.errors import TransactionError
-from shared.keccak import keccak256
 from shared.messages import hash_typed_data, personal_message_hash
 from shared.tx import Transaction, decode_transaction
 from shared.tx.legacy import LegacyTransaction
@@ -77,19 +78,21 @@ def compute_digest(
     request names.
     """
     data_type = request.data_type
-    if data_type is DataType.TRANSACTION or data_type is DataType.TYPED_TRANSACTION:
+    if data_type is DataType.TYPED_TRANSACTION or data_type is DataType.TRANSACTION:
+        sign_data = request.sign_data
         if transaction is None:
-            transaction = decode_transaction(request.sign_data, int(data_type))
-            if transaction.unsigned_payload() != request.sign_data:
+            transaction = decode_transaction(sign_data, int(data_type))
+            if transaction.unsigned_payload() != sign_data:
                 # The decoders are canonical, so this cannot happen; if it did, what would be
                 # signed is not the bytes that were shown.
                 raise TransactionError("sign-data", "does not re-encode to the same bytes")
-        elif int(data_type) != transaction.DATA_TYPE:
+        elif data_type != transaction.DATA_TYPE:
             raise TransactionError("data-type", "the transaction given is of another data type")
-        if request.chain_id is not None and transaction.chain_id != request.chain_id:
+        chain_id = request.chain_id
+        if chain_id is not None and transaction.chain_id != chain_id:
             raise TransactionError(
                 "tx.chain_id",
-                f"the request is for chain {request.chain_id} but the transaction is for"
+                f"the request is for chain {chain_id} but the transaction is for"
                 f" chain {transaction.chain_id}",
             )
         kind = (
@@ -97,8 +100,11 @@ def compute_digest(
             if isinstance(transaction, LegacyTransaction)
             else SignedKind.TYPED_TRANSACTION
         )
-        # EIP-155 / EIP-2718: the digest is keccak256 of exactly these (canonical) bytes.
-        return ComputedDigest(kind, keccak256(request.sign_data), transaction)
+        # EIP-155 / EIP-2718: the digest is keccak256 of exactly these (canonical) bytes;
+        # pycryptodome's own digest() is already bytes of the 32 asked for.
+        return ComputedDigest(
+            kind, keccak.new(data=sign_data, digest_bytes=32).digest(), transaction
+        )
     if data_type is DataType.PERSONAL_MESSAGE:
         return ComputedDigest(SignedKind.PERSONAL_MESSAGE, personal_message_hash(request.sign_data))
     return ComputedDigest(SignedKind.TYPED_DATA, hash_typed_data(request.sign_data))
@@ -151,14 +157,15 @@ def request_account(
 
 def signature_v(computed: ComputedDigest, recovery_id: int) -> int:
     """``v`` for a signature with y-parity ``recovery_id`` over ``computed``."""
-    if recovery_id not in (0, 1):
+    if recovery_id != 0 and recovery_id != 1:
         raise ValueError("a recovery id is 0 or 1")
-    if computed.kind is SignedKind.LEGACY_TRANSACTION:
+    kind = computed.kind
+    if kind is SignedKind.TYPED_TRANSACTION:
+        return recovery_id
+    if kind is SignedKind.LEGACY_TRANSACTION:
         if computed.transaction is None:
             raise ValueError("a legacy transaction digest carries its transaction")
         return computed.transaction.chain_id * 2 + EIP155_V_OFFSET + recovery_id
-    if computed.kind is SignedKind.TYPED_TRANSACTION:
-        return recovery_id
     return MESSAGE_V_OFFSET + recovery_id
 
 

@@ -157,7 +157,10 @@ class KeySession:
         if type(digest) is not bytes or len(digest) != DIGEST_BYTES:
             raise ValueError("the digest must be exactly 32 bytes")
         self._touch()
-        signature = self._signer(path).sign_recoverable(digest, hasher=None)
+        signer = self._signers.get(path)
+        if signer is None:
+            signer = self._signer(path)
+        signature = signer.sign_recoverable(digest, hasher=None)
         r = int.from_bytes(signature[:32], "big")
         s = int.from_bytes(signature[32:64], "big")
         recovery_id = signature[64]
@@ -187,9 +190,13 @@ class KeySession:
         return key
 
     def _touch(self) -> None:
-        if self.is_locked():
+        # As is_locked, with one reading of the clock for the check and the new idle start.
+        now = self._clock()
+        if not self._locked and now - self._last_used >= self._idle_timeout:
+            self._lock("idle timeout")
+        if self._locked:
             raise VaultLockedError("the key session is locked; unlock the vault again")
-        self._last_used = self._clock()
+        self._last_used = now
 
     def _lock(self, reason: str) -> None:
         self._wipe()

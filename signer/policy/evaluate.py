@@ -366,14 +366,16 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
         if shown_asset.known and shown_asset.decimals is not None:
             decimals[key] = shown_asset.decimals
     _cross_check(judge, review)
-    totals: dict[AssetKey, int] = {}
-    names: dict[AssetKey, str] = {}
+    # Per asset: its name in reasons and the total this request pays of it.
+    totals: dict[AssetKey, tuple[str, int]] = {}
     for payment in judge.payments:
         asset = payment.asset
-        totals[asset] = totals.get(asset, 0) + payment.amount
-        name = names.get(asset)
-        if name is None:
-            name = names[asset] = _asset_name(asset, symbols)
+        known_asset = totals.get(asset)
+        if known_asset is None:
+            name, total = _asset_name(asset, symbols), payment.amount
+        else:
+            name, total = known_asset[0], known_asset[1] + payment.amount
+        totals[asset] = (name, total)
         if payment.destination is None:
             judge.refuse(
                 RefusalCode.DESTINATION_NOT_ALLOWED,
@@ -384,10 +386,9 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
             continue
         _destination(judge, payment.destination, asset, name, payment.path)
     spends: list[Spend] = []
-    for asset in sorted(totals, key=AssetKey.sort_key) if len(totals) > 1 else totals:
-        total = totals[asset]
+    ordered = sorted(totals.items(), key=_by_asset) if len(totals) > 1 else totals.items()
+    for asset, (name, total) in ordered:
         spends.append(Spend(asset, total))
-        name = names[asset]
         limit = policy.limit(asset)
         if limit is None:
             judge.refuse(
@@ -462,6 +463,10 @@ def _cross_check(judge: Judge, review: Review) -> None:
             "the payments shown differ from the payments the policy checked",
             rule="decode",
         )
+
+
+def _by_asset(item: tuple[AssetKey, tuple[str, int]]) -> tuple[int, bytes]:
+    return item[0].sort_key()
 
 
 def _asset_name(asset: AssetKey, symbols: dict[tuple[int, Address | None], str]) -> str:

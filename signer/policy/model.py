@@ -21,6 +21,14 @@ class AssetKey:
 
     chain_id: int
     token: Address | None
+    # Asset keys are dictionary keys on every payment the policy counts: hashed once.
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.chain_id, self.token)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def sort_key(self) -> tuple[int, bytes]:
         """Chain, then native before tokens in address order."""

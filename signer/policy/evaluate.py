@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from shared.address import Address
 from shared.calls import KnownCall
@@ -372,7 +373,8 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
         asset = payment.asset
         known_asset = totals.get(asset)
         if known_asset is None:
-            name, total = _asset_name(asset, symbols), payment.amount
+            symbol = symbols.get((asset.chain_id, asset.token))
+            name, total = _asset_name(asset, symbol), payment.amount
         else:
             name, total = known_asset[0], known_asset[1] + payment.amount
         totals[asset] = (name, total)
@@ -469,8 +471,10 @@ def _by_asset(item: tuple[AssetKey, tuple[str, int]]) -> tuple[int, bytes]:
     return item[0].sort_key()
 
 
-def _asset_name(asset: AssetKey, symbols: dict[tuple[int, Address | None], str]) -> str:
-    symbol = symbols.get((asset.chain_id, asset.token))
+# Safe to share: a pure function of two immutable values. A token's name checksums its
+# address (a Keccak-256), once per asset instead of once per payment. Bounded.
+@lru_cache(maxsize=1024)
+def _asset_name(asset: AssetKey, symbol: str | None) -> str:
     if symbol and symbol != "?":
         return f"{symbol} ({asset.describe()})"
     return asset.describe()

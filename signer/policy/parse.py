@@ -42,6 +42,7 @@ from signer.policy.model import (
     SafeProfile,
     SafeRule,
     TypedDataRule,
+    asset_key,
 )
 
 T = TypeVar("T")
@@ -299,13 +300,13 @@ class _Table:
 
     def asset_text(self, text: str, chain_id: int, key: str, literal: str | None) -> AssetKey:
         if text == NATIVE:
-            return AssetKey(chain_id, None)
+            return asset_key(chain_id, None)
         if not text.startswith("0x"):
             message = f'{text!r}: an asset is "native" or a token contract address'
             if literal is None:
                 raise self.fail(key, message)
             raise self.fail_element(key, literal, message)
-        return AssetKey(chain_id, self.address_text(text, key, literal))
+        return asset_key(chain_id, self.address_text(text, key, literal))
 
 
 def _kind(value: object) -> str:

@@ -14,6 +14,9 @@
    are appended to the audit log (one write, one fsync). The response, carrying the audit
    head, is built last: nothing leaves before every record is written.
 
+Instead of signing, :meth:`SignerCore.reject` records that the operator rejected the whole
+request: each item's decision, refused as ``rejected by operator``, and nothing else.
+
 Crash consistency: each of the three writes is atomic on its own (SQLite transactions; the
 audit log keeps a prefix of a batch write, see ``signer.audit.log``), and none of them makes
 a signature leave. Signing the same request again after a crash at any point brings all
@@ -54,7 +57,7 @@ from shared.registry import Registries
 from shared.review import BatchReview, Review, review_request, summarise
 from shared.ur import UR
 from signer.airgap import AirGapStatus, NetworkProbe, check
-from signer.audit import AuditKind, AuditLog
+from signer.audit import AuditEntry, AuditKind, AuditLog
 from signer.errors import AirGapError, HomeError, KeyPathError, LedgerError
 from signer.evidence import review_digest
 from signer.home import SignerHome, StateFile
@@ -82,6 +85,9 @@ from signer.signing import (
 )
 
 _T = TypeVar("_T")
+
+# The reason every item of a request the operator rejected is refused with (then ": why").
+OPERATOR_REJECTION = "rejected by operator"
 
 
 class Outcome(StrEnum):
@@ -366,6 +372,32 @@ class SignerCore:
         written = self.audit.append_many([(AuditKind.DECISION, item.fields) for item in decided])
         if session is not None:
             self.audit.append(AuditKind.LOCK, {"reason": "batch done"})
+        return self._result(prepared, decided, written)
+
+    def reject(self, prepared: PreparedRequest, reason: str) -> SigningResult:
+        """Record that the operator rejected the whole request: nothing is signed.
+
+        Every item gets its ``decision`` entry, as :meth:`sign` writes it, refused with the
+        reason ``rejected by operator: <reason>`` (its policy verdict is recorded as it was),
+        in one write. The vault is not unlocked, and neither the nonce ledger nor the limits
+        store records anything: no signature left, so no nonce or spend was used.
+        """
+        refusal = (f"{OPERATOR_REJECTION}: {reason}",)
+        facts = _RequestFacts.of(prepared)
+        with _collector_paused():
+            decided = [_refused(facts, item, refusal, {}) for item in prepared.items]
+            written = self.audit.append_many(
+                [(AuditKind.DECISION, item.fields) for item in decided]
+            )
+            return self._result(prepared, decided, written)
+
+    def _result(
+        self,
+        prepared: PreparedRequest,
+        decided: list[_Decided],
+        written: tuple[AuditEntry, ...],
+    ) -> SigningResult:
+        """The results with their audit entries, and the response carrying the audit head."""
         results = tuple(
             ItemResult(
                 item.item.number, item.outcome, item.reasons, item.signature, item.ledger, entry.seq
@@ -403,7 +435,7 @@ class SignerCore:
             if isinstance(decision, LedgerError):
                 blocker = f"nonce ledger: {decision}"
             if blocker is not None:
-                decided.append(_refused(facts, item, blocker, acks))
+                decided.append(_refused(facts, item, _refusal_reasons(item, blocker), acks))
                 continue
             if session is None:
                 raise RuntimeError("an item is signable but no session was opened")
@@ -501,12 +533,19 @@ def _signed(
     return _Decided(item, Outcome.SIGNED, (), signature, ledger, counted, fields)
 
 
-def _refused(
-    facts: _RequestFacts, item: PreparedItem, reason: str, acks: Mapping[int, str]
-) -> _Decided:
-    reasons: tuple[str, ...] = (reason,)
+def _refusal_reasons(item: PreparedItem, blocker: str) -> tuple[str, ...]:
+    """Why an item is refused: the policy's refusals when it refused, else ``blocker``."""
     if item.verdict.decision is Decision.REFUSE:
-        reasons = tuple(str(hit) for hit in item.verdict.refusals)
+        return tuple(str(hit) for hit in item.verdict.refusals)
+    return (blocker,)
+
+
+def _refused(
+    facts: _RequestFacts,
+    item: PreparedItem,
+    reasons: tuple[str, ...],
+    acks: Mapping[int, str],
+) -> _Decided:
     fields = _decision_fields(facts, item, Outcome.REFUSED, reasons, acks)
     fields["ledger"] = None
     fields["signature_digest"] = None

@@ -44,6 +44,8 @@ from signer.tui.startup import Refusal, Started, start
 from signer.tui.status import HomeStatus, audit_status
 
 FrameSourceFactory = Callable[[str], FrameSource]
+# What the audit log says about a request the operator rejected on the review screen.
+REJECTED_ON_REVIEW = "the whole request, on the review screen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,11 +244,26 @@ class SignerApp(App[None]):
     @on(ReviewScreen.Rejected)
     def rejected(self, event: ReviewScreen.Rejected) -> None:
         if any(item.signable for item in event.prepared.items):
-            self.go_home()
+            # The operator turned down what could have been signed: the core records that
+            # decision for every item (it signs and unlocks nothing), then home.
+            self._reject(event.prepared)
             return
         # Nothing could be signed: let the core record every refusal (it unlocks nothing).
         self._signing = True
         self._sign(event.prepared, {})
+
+    @work(thread=True, exclusive=True, group="sign")
+    def _reject(self, prepared: PreparedRequest) -> None:
+        started = self.started
+        if started is None:
+            return
+        try:
+            self.core_thread.call(lambda: started.core.reject(prepared, REJECTED_ON_REVIEW))
+        except SignerError as exc:
+            self.call_from_thread(
+                self.notify, f"The rejection could not be recorded: {exc}", severity="error"
+            )
+        self.call_from_thread(self.go_home)
 
     @work(thread=True, exclusive=True, group="sign")
     def _sign(self, prepared: PreparedRequest, acknowledgements: dict[int, str]) -> None:

@@ -217,6 +217,34 @@ async def test_nothing_signable_is_recorded_and_said(
     assert decisions(home) == ["refused"]
 
 
+async def test_rejecting_a_signable_request_is_recorded_and_goes_home(
+    home: SignerHome, clock: FakeClock, tmp_path: Path
+) -> None:
+    requests = (transfer(0, HOT, eth=10**18), transfer(1, STRANGER, eth=5))
+    video = record_video(batch_ur(*requests), tmp_path / "batch.mp4")
+    app = app_with_camera(home, clock, video)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await scan_and_review(pilot)
+        assert "1 to sign, 1 refused" in screen_words(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert "Last decisions" in screen_words(app)
+        assert app.session is not None and not app.session.is_locked()
+    with AuditLog.open(home.audit_path) as log:
+        logged = list(log.entries())
+    assert [entry.kind for entry in logged if entry.kind != AuditKind.UNLOCK] == [
+        "log-created",
+        "batch",
+        "decision",
+        "decision",
+    ]
+    audited = [entry.fields for entry in logged if entry.kind == AuditKind.DECISION]
+    assert [entry["decision"] for entry in audited] == ["refused", "refused"]
+    assert [entry["reasons"] for entry in audited] == [
+        ("rejected by operator: the whole request, on the review screen",)
+    ] * 2
+
+
 def login_message() -> EthSignRequest:
     # A zero-width space in an allowed message: printed escaped and flagged (WARNING), so the
     # policy lets it be signed only after a person confirms.

@@ -137,7 +137,7 @@ def fee_neutral_copy(transaction: Transaction) -> bytes:
 
 uints = st.integers(min_value=0, max_value=2**256 - 1)
 nonces = st.integers(min_value=0, max_value=2**64 - 2)
-chains = st.integers(min_value=1, max_value=2**64)
+chains = st.integers(min_value=1, max_value=2**64 - 1)
 destinations = st.none() | st.just(DESTINATION)
 datas = st.binary(max_size=80)
 access_lists = st.lists(

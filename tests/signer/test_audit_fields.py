@@ -189,3 +189,29 @@ def test_a_scalar_past_the_depth_limit_is_refused(leaf: object) -> None:
         make_entry(1, PREV, AuditKind.DECISION, 7, nested_maps(MAX_DEPTH, [leaf]))
     with pytest.raises(AuditError, match="nested deeper"):
         make_entry(1, PREV, AuditKind.DECISION, 7, nested_maps(MAX_DEPTH + 1, leaf))
+
+
+SAMPLE = make_entry(
+    4,
+    bytes(range(32)),
+    AuditKind.DECISION,
+    1_700_000_000,
+    {
+        "decision": "signed",
+        "request": {"digest": HEX64, "item": 1, "path": "m/44'/60'/0'/0/0"},
+        "rules": ["account[0] (line 11): account cold", "caf\u00e9"],
+        "limits": {"spends": [{"amount": 10**18, "token": None}]},
+        "acknowledged": False,
+    },
+).line()
+
+
+@given(st.integers(min_value=0, max_value=len(SAMPLE) - 1), st.binary(min_size=0, max_size=3))
+def test_a_mutated_line_is_read_canonically_or_refused(at: int, replacement: bytes) -> None:
+    mutated = SAMPLE[:at] + replacement + SAMPLE[at + 1 :]
+    try:
+        entry = parse_line(mutated)
+    except AuditError:
+        return
+    assert entry.line() == mutated
+    assert_frozen(entry.fields)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from shared.cbor.decoder import decode
 from shared.cbor.encoder import encode
-from shared.cbor.model import DEFAULT_LIMITS, CborKey, CborLimits, CborValue, Tag
+from shared.cbor.model import (
+    DEFAULT_LIMITS,
+    CborKey,
+    CborLimits,
+    CborValue,
+    EncodedTag,
+    Tag,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
     "CborKey",
     "CborLimits",
     "CborValue",
+    "EncodedTag",
     "Tag",
     "decode",
     "encode",

@@ -16,6 +16,7 @@ from shared.cbor.model import (
     CborKey,
     CborLimits,
     CborValue,
+    EncodedTag,
     Tag,
 )
 from shared.errors import CborError, CborLimitError, NonCanonicalError
@@ -30,10 +31,15 @@ def decode(
     *,
     allowed_tags: frozenset[int] = frozenset(),
     limits: CborLimits = DEFAULT_LIMITS,
+    shared_tags: frozenset[int] = frozenset(),
 ) -> CborValue:
     """Decode exactly one deterministic CBOR data item from untrusted ``data``.
 
-    Arrays come back as ``list``, maps as ``dict``, tags as :class:`Tag`. Raises
+    Arrays come back as ``list``, maps as ``dict``, tags as :class:`Tag`. A tag whose
+    number is in ``shared_tags`` (and in ``allowed_tags``) comes back as an
+    :class:`EncodedTag` carrying its content's bytes; when that content repeats an earlier
+    one of the same tag byte for byte, the same object is returned again, so its value is
+    shared and must not be mutated. Raises
     :class:`~shared.errors.CborError` (or its subclasses ``NonCanonicalError`` and
     ``CborLimitError``) whose ``field`` is a path such as ``$``, ``$[2]``, ``$.{3}``
     (the value at map key 3), ``$.{3}#37`` (inside tag 37 there) or ``$.key[1]`` (the
@@ -47,7 +53,7 @@ def decode(
     raw = bytes(data)
     if size == 0:
         raise CborError("$", "truncated: empty input", offset=0)
-    decoder = _Decoder(raw, allowed_tags, limits)
+    decoder = _Decoder(raw, allowed_tags, limits, shared_tags)
     try:
         value, end = decoder.item(0, 0)
         if end != size:
@@ -96,16 +102,36 @@ def _key_label(key: CborKey) -> str:
 class _Decoder:
     """One decoding pass over ``data``; holds the item counter shared by every level."""
 
-    __slots__ = ("allowed_tags", "data", "items", "max_depth", "max_items", "max_length", "size")
+    __slots__ = (
+        "allowed_tags",
+        "data",
+        "items",
+        "last_shared",
+        "max_depth",
+        "max_items",
+        "max_length",
+        "shared_tags",
+        "size",
+    )
 
-    def __init__(self, data: bytes, allowed_tags: frozenset[int], limits: CborLimits) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        allowed_tags: frozenset[int],
+        limits: CborLimits,
+        shared_tags: frozenset[int],
+    ) -> None:
         self.data = data
         self.size = len(data)
         self.allowed_tags = allowed_tags
+        self.shared_tags = shared_tags
         self.max_depth = limits.max_depth
         self.max_items = limits.max_items
         self.max_length = limits.max_length
         self.items = 0
+        # Per shared tag number, the last one decoded: (the tag, items in its content, the
+        # nesting levels of its content).
+        self.last_shared: dict[int, tuple[EncodedTag, int, int]] = {}
 
     def head(self, pos: int) -> tuple[int, int, int]:
         """Read the head at ``pos``: (major type, argument, position after the head)."""
@@ -194,7 +220,7 @@ class _Decoder:
             raise _Refusal(CborError, "truncated: a data item is missing", pos)
         self.items += 1
         if self.items > self.max_items:
-            raise _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
+            raise self.too_many_items(pos)
         initial = self.data[pos]
         major = initial >> 5
         # A break byte gets its own, more specific refusal from head().
@@ -217,12 +243,17 @@ class _Decoder:
             raise _Refusal(CborError, "truncated: a data item is missing", pos)
         self.items += 1
         if self.items > self.max_items:
-            raise _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
-        initial = self.data[pos]
+            raise self.too_many_items(pos)
+        data = self.data
+        initial = data[pos]
         major = initial >> 5
         arg = initial & 0x1F
         if arg < 24:
             body = pos + 1
+        elif arg == 24 and major != SIMPLE and pos + 1 < self.size and data[pos + 1] >= 24:
+            # The one-byte argument in its shortest form, as head() would read it.
+            arg = data[pos + 1]
+            body = pos + 2
         else:
             major, arg, body = self.head(pos)
         if major == UINT:
@@ -251,11 +282,43 @@ class _Decoder:
         # major == TAG
         if arg not in self.allowed_tags:
             raise _Refusal(CborError, f"tag {arg} is not allowed here", pos)
+        if arg in self.shared_tags:
+            return self.shared(arg, body, depth)
         try:
             value, body = self.item(body, depth)
         except _Refusal as refusal:
             raise refusal.at(f"#{arg}") from None
         return Tag(arg, value), body
+
+    def shared(self, number: int, pos: int, depth: int) -> tuple[CborValue, int]:
+        """The content at ``pos`` of a tag in ``shared_tags``, as an :class:`EncodedTag`.
+
+        Content identical to the last one of this tag decodes to the same value, so when
+        its bytes repeat and it fits the depth and item limits here as well, the last tag
+        is returned without reading it again; otherwise it is decoded as any item.
+        """
+        last = self.last_shared.get(number)
+        if last is not None:
+            tag, items, levels = last
+            if (
+                self.data.startswith(tag.encoded, pos)
+                and depth + levels <= self.max_depth
+                and self.items + items <= self.max_items
+            ):
+                self.items += items
+                return tag, pos + len(tag.encoded)
+        before = self.items
+        try:
+            value, end = self.item(pos, depth)
+        except _Refusal as refusal:
+            raise refusal.at(f"#{number}") from None
+        tag = EncodedTag(number, value, self.data[pos:end])
+        self.last_shared[number] = (tag, self.items - before, _levels(value))
+        return tag, end
+
+    def too_many_items(self, pos: int) -> _Refusal:
+        """The refusal for the item at ``pos`` when it is one more than ``max_items``."""
+        return _Refusal(CborLimitError, f"more than max_items {self.max_items} data items", pos)
 
     def array(self, count: int, pos: int, start: int, depth: int) -> tuple[CborValue, int]:
         """Decode ``count`` array elements from ``pos`` (the array's head is at ``start``)."""
@@ -271,17 +334,23 @@ class _Decoder:
                 # One-byte items (small integers, false, true, null) are read here rather
                 # than in item(): the same checks, without a call per element.
                 one_byte = _ONE_BYTE[data[pos]] if pos < size else None
-                if one_byte is None:
+                if one_byte is not None:
+                    self.items += 1
+                    if self.items > self.max_items:
+                        raise self.too_many_items(pos)
+                    append(one_byte[0])
+                    pos += 1
+                elif pos + 1 < size and data[pos] == 0x18 and data[pos + 1] >= 24:
+                    # An unsigned integer 24..255 in its shortest form (BIP-32 indexes
+                    # such as 44 and 60), as item() would read it.
+                    self.items += 1
+                    if self.items > self.max_items:
+                        raise self.too_many_items(pos)
+                    append(data[pos + 1])
+                    pos += 2
+                else:
                     value, pos = item(pos, depth)
                     append(value)
-                    continue
-                self.items += 1
-                if self.items > self.max_items:
-                    raise _Refusal(
-                        CborLimitError, f"more than max_items {self.max_items} data items", pos
-                    )
-                append(one_byte[0])
-                pos += 1
         except _Refusal as refusal:
             raise refusal.at(f"[{len(array)}]") from None
         return array, pos
@@ -291,30 +360,54 @@ class _Decoder:
         if count > self.max_length or pos + 2 * count > self.size:
             self.length(count, pos, start, 2)
         data = self.data
+        size = self.size
         key_at = self.key
         item = self.item
         result: dict[CborKey, CborValue] = {}
         previous = b""
         for index in range(count):
             key_start = pos
-            try:
-                key, pos = key_at(pos)
-            except _Refusal as refusal:
-                raise refusal.at(f".key[{index}]") from None
-            # A scalar key that decoded is canonical, so its input bytes are its encoding.
-            key_bytes = data[key_start:pos]
-            if key_bytes <= previous:
-                label = _key_label(key)
-                if key_bytes == previous:
-                    raise _Refusal(CborError, "duplicate map key", key_start).at(f".{{{label}}}")
-                raise _Refusal(
-                    NonCanonicalError, "map keys not in bytewise order of their encoding", key_start
-                ).at(f".{{{label}}}")
-            previous = key_bytes
-            try:
-                value, pos = item(pos, depth)
-            except _Refusal as refusal:
-                raise refusal.at(f".{{{_key_label(key)}}}") from None
+            initial = data[pos] if pos < size else 0xFF
+            if initial < 24 and (not previous or initial > previous[0]):
+                # An unsigned key below 24 is its own one-byte encoding, and it sorts after
+                # the previous key when it is above that key's first byte.
+                self.items += 1
+                if self.items > self.max_items:
+                    raise self.too_many_items(pos).at(f".key[{index}]")
+                key: CborKey = initial
+                pos += 1
+                previous = data[key_start:pos]
+            else:
+                try:
+                    key, pos = key_at(pos)
+                except _Refusal as refusal:
+                    raise refusal.at(f".key[{index}]") from None
+                # A scalar key that decoded is canonical, so its input bytes are its encoding.
+                key_bytes = data[key_start:pos]
+                if key_bytes <= previous:
+                    label = _key_label(key)
+                    if key_bytes == previous:
+                        raise _Refusal(CborError, "duplicate map key", key_start).at(
+                            f".{{{label}}}"
+                        )
+                    raise _Refusal(
+                        NonCanonicalError,
+                        "map keys not in bytewise order of their encoding",
+                        key_start,
+                    ).at(f".{{{label}}}")
+                previous = key_bytes
+            one_byte = _ONE_BYTE[data[pos]] if pos < size else None
+            if one_byte is None:
+                try:
+                    value, pos = item(pos, depth)
+                except _Refusal as refusal:
+                    raise refusal.at(f".{{{_key_label(key)}}}") from None
+            else:
+                self.items += 1
+                if self.items > self.max_items:
+                    raise self.too_many_items(pos).at(f".{{{_key_label(key)}}}")
+                value = one_byte[0]
+                pos += 1
             result[key] = value
         return result, pos
 
@@ -332,3 +425,18 @@ _ONE_BYTE_VALUES: dict[int, CborValue] = {
 _ONE_BYTE: tuple[tuple[CborValue] | None, ...] = tuple(
     (_ONE_BYTE_VALUES[initial],) if initial in _ONE_BYTE_VALUES else None for initial in range(256)
 )
+
+
+def _levels(value: CborValue) -> int:
+    """Nesting levels in ``value``: 0 for a scalar, 1 + its deepest child's for a container.
+
+    A container nested ``depth`` levels down is refused when ``depth >= max_depth``, so an
+    item read at ``depth`` fits exactly when ``depth + _levels(item) <= max_depth``.
+    """
+    if isinstance(value, Tag):
+        return 1 + _levels(value.value)
+    if isinstance(value, list):
+        return 1 + max(map(_levels, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_levels, value.values()), default=0)
+    return 0

@@ -129,6 +129,8 @@ def _encode_other(value: object, out: bytearray, depth: int) -> None:
         _encode_map(value, out, depth)
     elif isinstance(value, list):
         _encode_array(value, out, depth)
+    elif isinstance(value, Tag):
+        _encode_tag(value, out, depth)
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as deterministic CBOR")
 

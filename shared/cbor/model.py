@@ -14,6 +14,18 @@ class Tag:
     value: CborValue
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedTag(Tag):
+    """A decoded tag that also carries ``encoded``, the exact bytes of its content.
+
+    :func:`~shared.cbor.decode` returns these for the tag numbers a caller names in
+    ``shared_tags``, so a schema can key a cache by the content's canonical encoding.
+    Encodes exactly as the :class:`Tag` with the same number and value.
+    """
+
+    encoded: bytes
+
+
 CborKey: TypeAlias = int | str | bytes
 CborValue: TypeAlias = (
     int | bytes | str | bool | list["CborValue"] | dict[CborKey, "CborValue"] | Tag | None

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.cbor import CborKey, CborLimits, CborValue, decode, encode
+from shared.erc4527.keypath import KEYPATH_TAG
 from shared.erc4527.schema import (
     as_array,
     as_bytes,
@@ -61,6 +62,8 @@ MAX_BATCH = 1000
 # transfers several times over.
 BATCH_LIMITS = CborLimits(max_size=1 << 20)
 
+# Decoded as shared tags (see shared.cbor.decode): Keypath.from_tagged caches by their bytes.
+_SHARED_TAGS = frozenset({KEYPATH_TAG})
 _ITEMS = 1
 _AUDIT_HEAD = 2
 _ATTESTATION = 2
@@ -127,7 +130,8 @@ class EthBatchSignRequest:
     def from_cbor(cls, data: bytes) -> EthBatchSignRequest:
         """Decode an ``eth-batch-sign-request`` payload strictly, within :data:`BATCH_LIMITS`."""
         tags = SIGN_REQUEST_INNER_TAGS | {SIGN_REQUEST_TAG}
-        value = decode(data, allowed_tags=tags, limits=BATCH_LIMITS)
+        # A batch names one derivation path in every request: shared, it is read once.
+        value = decode(data, allowed_tags=tags, limits=BATCH_LIMITS, shared_tags=_SHARED_TAGS)
         return cls.from_value(value, BATCH_SIGN_REQUEST_TYPE)
 
     def to_ur(self) -> UR:

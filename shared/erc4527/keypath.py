@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from shared.cbor import CborKey, CborValue, Tag, decode, encode
+from shared.cbor import CborKey, CborValue, EncodedTag, Tag, decode, encode
 from shared.erc4527.schema import (
     UINT32_MAX,
     as_array,
@@ -145,20 +145,6 @@ class Keypath:
     def from_value(cls, value: CborValue, where: str) -> Keypath:
         """Read an untagged ``crypto-keypath`` map; fields in errors start with ``where``."""
         entries = as_map(value, where, _KEYS)
-        key = _exact_key(entries)
-        if key is not None:
-            known = _DECODED.get(key)
-            if known is not None:
-                return known
-        keypath = cls._read(entries, where)
-        if key is not None:
-            if len(_DECODED) >= _DECODED_MAX:
-                _DECODED.clear()
-            _DECODED[key] = keypath
-        return keypath
-
-    @classmethod
-    def _read(cls, entries: dict[int, CborValue], where: str) -> Keypath:
         raw_steps = as_array(
             require(entries, _COMPONENTS, where, "components"), f"{where}.components"
         )
@@ -202,8 +188,21 @@ class Keypath:
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> Keypath:
-        """Read ``#6.304(crypto-keypath)``."""
-        return cls.from_value(untag(value, where, KEYPATH_TAG), where)
+        """Read ``#6.304(crypto-keypath)``.
+
+        Decoded with ``shared_tags`` naming :data:`KEYPATH_TAG`, the tag carries the exact
+        bytes of its map, and a keypath already read from the same bytes is returned again.
+        """
+        content = untag(value, where, KEYPATH_TAG)
+        if not isinstance(value, EncodedTag):
+            return cls.from_value(content, where)
+        known = _DECODED.get(value.encoded)
+        if known is None:
+            known = cls.from_value(content, where)
+            if len(_DECODED) >= _DECODED_MAX:
+                _DECODED.clear()
+            _DECODED[value.encoded] = known
+        return known
 
     def to_cbor(self) -> bytes:
         """The deterministic CBOR of the untagged map (the ``ur:crypto-keypath`` payload)."""
@@ -273,39 +272,8 @@ def _component(index: int, hardened: bool) -> PathComponent:
     return PathComponent(index, hardened)
 
 
-# Decoded keypaths, keyed by an exact description of the map they were read from (below): a
-# Keypath is a pure function of that map and is immutable, so one decoded object can serve
-# every request of a batch, which names the same path a thousand times. Only successes are
-# stored; cleared when full.
-_DECODED: dict[tuple[object, ...], Keypath] = {}
+# Decoded keypaths by the exact canonical CBOR of their map: a Keypath is a pure function of
+# those bytes and is immutable, so one object can serve every request of a batch, which names
+# the same path a thousand times. Only successes are stored; cleared when full.
+_DECODED: dict[bytes, Keypath] = {}
 _DECODED_MAX = 256
-# The types a step, fingerprint or depth may have for the map to be described exactly.
-_SCALAR_TYPES = frozenset({int, bool, type(None)})
-
-
-def _exact_key(entries: dict[int, CborValue]) -> tuple[object, ...] | None:
-    """The map's values and their exact types, or None when a value is not a scalar.
-
-    The types are part of the key because Python's equality does not tell ``True`` from
-    ``1``: the CBOR encodings differ, and only one of them is a valid step.
-    """
-    steps = entries.get(_COMPONENTS)
-    fingerprint = entries.get(_SOURCE_FINGERPRINT)
-    depth = entries.get(_DEPTH)
-    if type(steps) is not list:
-        return None
-    types = tuple(map(type, steps))
-    if not _SCALAR_TYPES.issuperset(types):
-        return None
-    if type(fingerprint) not in _SCALAR_TYPES or type(depth) not in _SCALAR_TYPES:
-        return None
-    return (
-        tuple(steps),
-        types,
-        _SOURCE_FINGERPRINT in entries,
-        fingerprint,
-        type(fingerprint),
-        _DEPTH in entries,
-        depth,
-        type(depth),
-    )

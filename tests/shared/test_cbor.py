@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 from vectorfiles import load_vectors
 
-from shared.cbor import DEFAULT_LIMITS, CborKey, CborLimits, CborValue, Tag, decode, encode
+from shared.cbor import (
+    DEFAULT_LIMITS,
+    CborKey,
+    CborLimits,
+    CborValue,
+    EncodedTag,
+    Tag,
+    decode,
+    encode,
+)
 from shared.errors import CborError, CborLimitError, DecodeError, NonCanonicalError
 
 VECTORS = load_vectors("cbor-rfc8949")
@@ -547,3 +556,66 @@ def test_deepest_allowed_document_decodes_from_a_deep_call_stack() -> None:
         return decode(data, limits=limits) if frames == 0 else nested(frames - 1)
 
     assert encode(nested(500)) == data
+
+
+# ------------------------------------------------------------------ shared tags
+
+SHARED = frozenset({304})
+KEYPATH = "d90130" + "a1018a182cf5183cf500f500f400f4"
+
+
+def test_a_shared_tag_carries_its_content_bytes_and_repeats_as_one_object() -> None:
+    data = bytes.fromhex("83" + KEYPATH + KEYPATH + "d90130a10180")
+    decoded = decode(data, allowed_tags=SHARED, shared_tags=SHARED)
+    assert isinstance(decoded, list)
+    first, again, other = decoded
+    assert isinstance(first, EncodedTag) and isinstance(other, EncodedTag)
+    assert again is first
+    assert first.encoded == bytes.fromhex(KEYPATH[6:])
+    assert other.encoded == bytes.fromhex("a10180")
+    assert first == EncodedTag(304, decode(first.encoded), first.encoded)
+    assert encode([first, again, other]) == data
+
+
+def test_a_tag_not_named_shared_is_a_plain_tag() -> None:
+    data = bytes.fromhex("82" + KEYPATH + KEYPATH)
+    decoded = decode(data, allowed_tags=SHARED)
+    assert isinstance(decoded, list)
+    first, again = decoded
+    assert type(first) is Tag and type(again) is Tag
+    assert first == again and first is not again
+
+
+def _same_refusal(hex_input: str, **options: Any) -> CborError:
+    """Decode with and without ``shared_tags``: the same refusal, field, offset and reason."""
+    with pytest.raises(CborError) as plain:
+        decode(bytes.fromhex(hex_input), allowed_tags=SHARED, **options)
+    with pytest.raises(CborError) as shared:
+        decode(bytes.fromhex(hex_input), allowed_tags=SHARED, shared_tags=SHARED, **options)
+    assert type(shared.value) is type(plain.value)
+    assert (shared.value.field, shared.value.offset, shared.value.reason) == (
+        plain.value.field,
+        plain.value.offset,
+        plain.value.reason,
+    )
+    return shared.value
+
+
+def test_a_repeat_nested_deeper_than_allowed_is_refused_where_it_breaks_the_limit() -> None:
+    # The keypath fits at depth 1 (tag, map, array: 3 levels) but not inside two more arrays.
+    error = _same_refusal("82" + KEYPATH + "8181" + KEYPATH, limits=CborLimits(max_depth=5))
+    assert type(error) is CborLimitError
+    assert error.field == "$[1][0][0]#304.{1}"
+
+
+def test_a_repeat_beyond_max_items_is_refused_at_the_item_that_breaks_the_limit() -> None:
+    # Each keypath is 1 tag + 1 map + 1 key + 1 array + 10 elements = 14 items.
+    error = _same_refusal("82" + KEYPATH + KEYPATH, limits=CborLimits(max_items=1 + 14 + 13))
+    assert type(error) is CborLimitError
+    assert error.field == "$[1]#304.{1}[9]"
+
+
+def test_a_repeat_cut_short_is_refused_as_truncated() -> None:
+    error = _same_refusal("82" + KEYPATH + KEYPATH[:-2])
+    assert error.field == "$[1]#304.{1}[9]"
+    assert "truncated" in error.reason

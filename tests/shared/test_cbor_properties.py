@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.cbor import CborKey, CborLimits, CborValue, Tag, decode, encode
+from shared.cbor import CborKey, CborLimits, CborValue, EncodedTag, Tag, decode, encode
 from shared.errors import DecodeError, NonCanonicalError
 
 # Deep enough that hypothesis trees never meet the depth limit; the limit has its own tests.
@@ -204,3 +204,56 @@ def test_the_widening_encoder_widens_the_head_it_is_asked_to() -> None:
     assert _encode_widened([1, 2], 1, [0]).hex() == "82180102"
     assert _encode_widened({"a": 300}, 2, [0]).hex() == "a161611a0000012c"
     assert _encode_widened(Tag(37, b""), 0, [0]).hex() == "d9002540"
+
+
+def _outcome(
+    data: bytes, tags: frozenset[int], limits: CborLimits, shared: bool
+) -> CborValue | tuple[object, ...]:
+    """What decode does with ``data``: the value (shared tags as plain ones) or the refusal."""
+    try:
+        value = decode(
+            data, allowed_tags=tags, limits=limits, shared_tags=tags if shared else frozenset()
+        )
+    except DecodeError as error:
+        return (type(error), error.field, error.offset, error.reason)
+    return _as_plain(value)
+
+
+def _as_plain(value: CborValue) -> CborValue:
+    """``value`` with every EncodedTag checked against its bytes and made a plain Tag."""
+    if isinstance(value, EncodedTag):
+        assert value.encoded == encode(value.value)
+        return Tag(value.number, _as_plain(value.value))
+    if isinstance(value, Tag):
+        return Tag(value.number, _as_plain(value.value))
+    if isinstance(value, list):
+        return [_as_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_plain(item) for key, item in value.items()}
+    return value
+
+
+@given(
+    st.builds(Tag, TAG_NUMBERS, cbor_values),
+    st.integers(0, 10),
+    st.integers(0, 80),
+    st.data(),
+)
+def test_shared_tags_decode_and_refuse_exactly_as_plain_tags(
+    tag: Tag, max_depth: int, max_items: int, data: st.DataObject
+) -> None:
+    # The same tag four times at different depths, so repeats meet the limits differently.
+    document = encode([tag, [tag], {0: tag}, [[tag]]])
+    if data.draw(st.booleans(), label="mutate"):
+        mutated = bytearray(document)
+        index = data.draw(st.integers(0, len(mutated) - 1), label="index")
+        mutated[index] = data.draw(st.integers(0, 255), label="byte")
+        document = bytes(mutated)
+    tags = _tags_in(tag)
+    for limits in (ROOMY, CborLimits(max_depth=max_depth, max_items=max_items)):
+        plain = _outcome(document, tags, limits, shared=False)
+        shared = _outcome(document, tags, limits, shared=True)
+        if isinstance(plain, tuple):
+            assert shared == plain
+        else:
+            assert not isinstance(shared, tuple) and _same(shared, plain)

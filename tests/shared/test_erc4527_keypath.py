@@ -7,8 +7,10 @@ import uuid
 import pytest
 
 import shared.erc4527.keypath as keypath_module
+from shared.cbor import CborKey, CborValue, Tag, encode
 from shared.erc4527 import (
     DECODERS,
+    EthBatchSignRequest,
     Keypath,
     PathComponent,
     RequestId,
@@ -106,70 +108,71 @@ def test_describe_a_keypath_ur() -> None:
 
 # --- the cache of decoded keypaths ---------------------------------------------------------
 
-BIP44 = [44, True, 60, True, 0, True, 0, False, 0, False]
+BIP44: list[CborValue] = [44, True, 60, True, 0, True, 0, False, 0, False]
 
 
-def test_a_repeated_keypath_is_decoded_once_and_shared() -> None:
-    first = Keypath.from_value({1: list(BIP44), 2: 0xE9181CF3}, "crypto-keypath")
-    again = Keypath.from_value({1: list(BIP44), 2: 0xE9181CF3}, "somewhere.derivation-path")
+def _batch(*paths: dict[CborKey, CborValue]) -> bytes:
+    """An eth-batch-sign-request whose requests use ``paths``, in order."""
+    requests: list[CborValue] = []
+    for number, path in enumerate(paths):
+        request: dict[CborKey, CborValue] = {
+            1: Tag(37, bytes([number]) * 16),
+            2: b"\x02\xc0",
+            3: 4,
+            5: Tag(304, path),
+        }
+        requests.append(Tag(401, request))
+    return encode({1: requests})
+
+
+def test_a_keypath_repeated_in_a_batch_is_decoded_once_and_shared() -> None:
+    batch = EthBatchSignRequest.from_cbor(
+        _batch({1: BIP44, 2: 0xE9181CF3}, {1: BIP44, 2: 0xE9181CF3}, {1: BIP44, 2: 7})
+    )
+    first, again, other = (request.derivation_path for request in batch.requests)
     assert again is first
     assert str(first) == "m/44'/60'/0'/0/0"
-    # Any other fingerprint, depth or presence of a key is another keypath.
-    assert Keypath.from_value({1: list(BIP44), 2: 1}, "k").source_fingerprint == 1
-    assert Keypath.from_value({1: list(BIP44), 2: 0xE9181CF3, 3: 5}, "k").depth == 5
-    assert Keypath.from_value({1: list(BIP44)}, "k").source_fingerprint is None
-
-
-ACCOUNT_1 = [44, True, 60, True, 1, True]
+    assert other.source_fingerprint == 7
+    # The cache outlives one message: the next batch with the same path gets the same object.
+    (later,) = EthBatchSignRequest.from_cbor(_batch({1: BIP44, 2: 0xE9181CF3})).requests
+    assert later.derivation_path is first
 
 
 @pytest.mark.parametrize(
-    ("cached", "steps", "field"),
+    ("steps", "field"),
     [
-        # True == 1 and hash(True) == hash(1) in Python: a cached path must not answer for
-        # a map whose CBOR has an integer where a boolean belongs, or the reverse.
-        (BIP44, [44, 1, 60, True, 0, True, 0, False, 0, False], "k.components[0].is-hardened"),
-        (BIP44, [44, True, 60, True, 0, True, 0, False, 0, 0], "k.components[4].is-hardened"),
-        (BIP44, [44, True, 60, True, 0, True, False, False, 0, False], "k.components[3]"),
-        (ACCOUNT_1, [44, True, 60, True, True, True], "k.components[2]"),
-        (ACCOUNT_1, [44, True, 60, 1, 1, True], "k.components[1].is-hardened"),
+        # True == 1 and hash(True) == hash(1) in Python, but their CBOR differs: a path read
+        # before must not answer for one with an integer where a boolean belongs.
+        ([44, 1, 60, True, 0, True, 0, False, 0, False], "components[0].is-hardened"),
+        ([44, True, 60, True, 0, True, 0, False, 0, 0], "components[4].is-hardened"),
+        ([44, True, 60, True, 0, True, False, False, 0, False], "components[3]"),
     ],
 )
 def test_a_cached_keypath_does_not_answer_for_an_int_bool_lookalike(
-    cached: list[int | bool], steps: list[int | bool], field: str
+    steps: list[CborValue], field: str
 ) -> None:
-    Keypath.from_value({1: list(cached), 2: 0xE9181CF3}, "k")
-    assert steps == cached  # equal in Python, different in CBOR
+    assert steps == BIP44  # equal in Python, different in CBOR
     with pytest.raises(SchemaError) as caught:
-        Keypath.from_value({1: list(steps), 2: 0xE9181CF3}, "k")
-    assert caught.value.field == field
-
-
-def test_a_cached_keypath_does_not_answer_for_a_boolean_fingerprint_or_depth() -> None:
-    Keypath.from_value({1: list(BIP44), 2: 1}, "k")
-    Keypath.from_value({1: list(BIP44), 2: 7, 3: 1}, "k")
-    with pytest.raises(SchemaError) as caught:
-        Keypath.from_value({1: list(BIP44), 2: True}, "k")
-    assert caught.value.field == "k.source-fingerprint"
-    with pytest.raises(SchemaError) as caught:
-        Keypath.from_value({1: list(BIP44), 2: 7, 3: True}, "k")
-    assert caught.value.field == "k.depth"
+        EthBatchSignRequest.from_cbor(_batch({1: BIP44, 2: 1}, {1: steps, 2: 1}))
+    assert caught.value.field == f"eth-batch-sign-request.requests[1].derivation-path.{field}"
 
 
 def test_a_refused_keypath_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(SchemaError) as caught:
-            Keypath.from_value({1: [44, True], 2: 0}, "k")
-        assert caught.value.field == "k.source-fingerprint"
+            EthBatchSignRequest.from_cbor(_batch({1: [44, True], 2: 0}))
+        assert caught.value.field == (
+            "eth-batch-sign-request.requests[0].derivation-path.source-fingerprint"
+        )
 
 
 def test_the_keypath_cache_is_bounded() -> None:
     for index in range(3 * keypath_module._DECODED_MAX):
-        Keypath.from_value({1: [44, True, index, False], 2: 1}, "k")
+        EthBatchSignRequest.from_cbor(_batch({1: [44, True, index, False], 2: 1}))
     assert 0 < len(keypath_module._DECODED) <= keypath_module._DECODED_MAX
 
 
-def test_wildcard_paths_are_decoded_without_the_cache() -> None:
-    path = Keypath.from_value({1: [44, True, [], False], 2: 1}, "k")
-    assert path.has_wildcard
-    assert Keypath.from_value({1: [44, True, [], False], 2: 1}, "k") == path
+def test_a_keypath_read_from_a_plain_tag_is_not_cached() -> None:
+    path = Keypath.from_tagged(Tag(304, {1: list(BIP44), 2: 5}), "k")
+    assert path == Keypath.from_tagged(Tag(304, {1: list(BIP44), 2: 5}), "k")
+    assert path is not Keypath.from_tagged(Tag(304, {1: list(BIP44), 2: 5}), "k")

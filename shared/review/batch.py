@@ -57,11 +57,16 @@ def summarise(reviews: Sequence[Review], registries: Registries) -> BatchReview:
         key = (payment.destination, payment.asset)
         label, count, amount = destinations.get(key, (payment.label, 0, 0))
         destinations[key] = (label, count + 1, amount + payment.amount)
+    natives: dict[int, Asset] = {}
     fee_caps: dict[Asset, tuple[int, int]] = {}
     for review in reviews:
-        if review.fee_cap_wei is None or review.chain_id is None:
+        chain_id = review.chain_id
+        if review.fee_cap_wei is None or chain_id is None:
             continue
-        asset = native_asset(registries, review.chain_id)
+        # One lookup per chain: a batch is nearly always on one chain.
+        asset = natives.get(chain_id)
+        if asset is None:
+            asset = natives[chain_id] = native_asset(registries, chain_id)
         amount, count = fee_caps.get(asset, (0, 0))
         fee_caps[asset] = (amount + review.fee_cap_wei, count + 1)
     warnings = [
@@ -98,36 +103,29 @@ def _destination_key(
 
 
 def _duplicate_nonces(reviews: Sequence[Review]) -> list[ReviewWarning]:
+    # The first request of each (chain, nonce) and (Safe, chain, Safe nonce); the words of a
+    # warning are only written for a duplicate.
     seen: dict[tuple[object, ...], int] = {}
     found: list[ReviewWarning] = []
     code = WarningCode.DUPLICATE_NONCE
     for index, review in enumerate(reviews):
-        keys: list[tuple[tuple[object, ...], str]] = []
         transaction = review.subject.transaction
         if transaction is not None:
-            keys.append(
-                (
-                    ("tx", transaction.chain_id, transaction.nonce),
-                    f"nonce {transaction.nonce} on chain {transaction.chain_id}",
-                )
-            )
+            first = seen.setdefault(("tx", transaction.chain_id, transaction.nonce), index)
+            if first != index:
+                what = f"nonce {transaction.nonce} on chain {transaction.chain_id}"
+                found.append(_duplicate(code, what, first, index))
         safe_tx = review.subject.safe_tx
         if safe_tx is not None:
-            keys.append(
-                (
-                    ("safe", safe_tx.safe, safe_tx.chain_id, safe_tx.nonce),
-                    f"Safe nonce {safe_tx.nonce} of {safe_tx.safe.checksummed()}",
-                )
-            )
-        for key, what in keys:
+            key = ("safe", safe_tx.safe, safe_tx.chain_id, safe_tx.nonce)
             first = seen.setdefault(key, index)
             if first != index:
-                found.append(
-                    ReviewWarning(
-                        code,
-                        severity_of(code),
-                        f"{what} is also used by requests[{first}]",
-                        f"requests[{index}]",
-                    )
-                )
+                what = f"Safe nonce {safe_tx.nonce} of {safe_tx.safe.checksummed()}"
+                found.append(_duplicate(code, what, first, index))
     return found
+
+
+def _duplicate(code: WarningCode, what: str, first: int, index: int) -> ReviewWarning:
+    return ReviewWarning(
+        code, severity_of(code), f"{what} is also used by requests[{first}]", f"requests[{index}]"
+    )

@@ -46,6 +46,7 @@ class Draft:
         self.safe_transactions: list[SafeTransaction] = []
         self._warned: set[tuple[WarningCode, Hashable]] = set()
         self._native: Asset | None = None
+        self._names: dict[Address, tuple[str, Source] | None] = {}
         # Registry names only; the address book is looked up first by name_of.
         self._registry_names: Mapping[Address, str] = (
             {} if chain_id is None else registries.contract_names(chain_id)
@@ -109,13 +110,20 @@ class Draft:
 
     def name_of(self, address: Address) -> tuple[str, Source] | None:
         """The address-book label of ``address``, else its registry name, else None."""
+        # One draft names an address several times (the field, then its payment); the
+        # registries are frozen, so the first answer stands for the whole draft.
+        if address in self._names:
+            return self._names[address]
+        named: tuple[str, Source] | None = None
         label = self._label(address)
         if label is not None:
-            return label, Source.ADDRESS_BOOK
-        name = self._registry_names.get(address)
-        if name is not None:
-            return name, Source.REGISTRY
-        return None
+            named = label, Source.ADDRESS_BOOK
+        else:
+            name = self._registry_names.get(address)
+            if name is not None:
+                named = name, Source.REGISTRY
+        self._names[address] = named
+        return named
 
     def label_of(self, address: Address) -> str | None:
         """The name shown next to ``address`` in payments (address book first)."""

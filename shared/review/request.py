@@ -7,7 +7,9 @@ origin) is shown apart, marked as written by the request and unverified, text es
 
 from __future__ import annotations
 
-from shared.erc4527 import DataType, EthSignRequest
+from functools import lru_cache
+
+from shared.erc4527 import DataType, EthSignRequest, Keypath
 from shared.messages import parse_typed_data
 from shared.registry import Registries
 from shared.review.draft import Draft, sort_warnings
@@ -18,6 +20,8 @@ from shared.review.warnings import WarningCode
 from shared.tx import decode_transaction
 
 _REQUEST = "request"
+# Keypaths whose text is remembered: a signer has a few accounts; the bound keeps memory flat.
+_PATH_CACHE = 256
 
 
 def review_request(request: EthSignRequest, registries: Registries) -> Review:
@@ -45,6 +49,13 @@ def review_request(request: EthSignRequest, registries: Registries) -> Review:
     return with_request_fields(review, request, registries, bound_chain)
 
 
+@lru_cache(maxsize=_PATH_CACHE)
+def _path_text(path: Keypath) -> str:
+    # Cached: a pure function of the frozen keypath, which a batch repeats on every item.
+    fingerprint = path.source_fingerprint
+    return str(path) + ("" if fingerprint is None else f" (master fingerprint {fingerprint:08x})")
+
+
 def with_request_fields(
     review: Review, request: EthSignRequest, registries: Registries, bound_chain: int | None
 ) -> Review:
@@ -54,13 +65,7 @@ def with_request_fields(
     source = Source.REQUEST
     if request.request_id is not None:
         draft.add("Request id", str(request.request_id), source)
-    path = request.derivation_path
-    fingerprint = path.source_fingerprint
-    draft.add(
-        "Derivation path",
-        str(path) + ("" if fingerprint is None else f" (master fingerprint {fingerprint:08x})"),
-        source,
-    )
+    draft.add("Derivation path", _path_text(request.derivation_path), source)
     if request.address is not None:
         draft.add("Account", request.address.grouped(), source)
     if request.chain_id is not None:

@@ -19,9 +19,10 @@ the limits store before and records the verdict's ``spends`` after signing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
+from types import MappingProxyType
 
 from shared.address import Address
 from shared.calls import KnownCall
@@ -52,6 +53,8 @@ from signer.policy.verdict import (
 
 # How many trailing characters of an address (or hash) a person types to confirm.
 CONFIRM_CHARACTERS = 6
+# What the window counts for a request never signed before.
+_NOTHING: Mapping[AssetKey, int] = MappingProxyType({})
 # The rule named when a DANGER warning is left that no rule allowed (design §6).
 DANGER_RULE = "default-deny"
 
@@ -69,15 +72,20 @@ def evaluate_batch(
     policy: Policy,
     context: Context,
     paths: Sequence[DerivationPath | None],
+    counted: Sequence[Mapping[AssetKey, int]] | None = None,
 ) -> BatchVerdict:
     """A verdict per batch item, in order, counting earlier items toward the 24-hour window.
 
-    ``paths[i]`` is the derivation path of item ``i`` (``context.path`` is not used). An item
+    ``paths[i]`` is the derivation path of item ``i`` and ``counted[i]`` (none when not
+    given) what the window already counts for item ``i`` itself, as in
+    :attr:`Context.counted`; ``context.path`` and ``context.counted`` are not used. An item
     that is refused adds nothing to the window: later items are judged as if it were not
     signed. Batch-level warnings (``duplicate-nonce``) are judged with the item they name.
     """
     if len(paths) != len(batch.items):
         raise ValueError("evaluate_batch needs one derivation path per batch item")
+    if counted is not None and len(counted) != len(batch.items):
+        raise ValueError("evaluate_batch needs what is counted for each batch item")
     extras = _batch_warnings(batch)
     running = dict(context.spent)
     # Operator, account and chain are judged once per (derivation path, chain): a batch
@@ -93,11 +101,13 @@ def evaluate_batch(
             start = Judge(policy, replace(context, path=path), hits=hits)
             _who_and_where(start, chain_id)
             starts[(path, chain_id)] = start
-        verdict = _what(start.fork(spent=running), review, extras.get(index, ()))
+        own = _NOTHING if counted is None else counted[index]
+        verdict = _what(start.fork(spent=running, counted=own), review, extras.get(index, ()))
         verdicts.append(verdict)
         if verdict.decision is not Decision.REFUSE:
             for spend in verdict.spends:
-                running[spend.asset] = running.get(spend.asset, 0) + spend.amount
+                added = _added(spend.amount, own.get(spend.asset, 0))
+                running[spend.asset] = running.get(spend.asset, 0) + added
     return BatchVerdict(tuple(verdicts), policy.sha256)
 
 
@@ -407,23 +417,32 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
                 rule=limit.ref.key("decimals"),
             )
             continue
-        spent = judge.spent.get(asset, 0)
+        spent, own = judge.spent.get(asset, 0), judge.counted.get(asset, 0)
+        added = _added(total, own)
         if total > limit.per_tx:
             judge.refuse(
                 RefusalCode.PER_TX_LIMIT,
                 f"{total} base units of {name} exceed the per-transaction limit of {limit.per_tx}",
                 rule=limit.ref.key("per_tx"),
             )
-        elif spent + total > limit.per_24h:
+        elif spent + added > limit.per_24h:
+            earlier = f", {own} of them by this transaction signed before" if own else ""
             judge.refuse(
                 RefusalCode.WINDOW_LIMIT,
-                f"{spent} base units of {name} were signed in the last 24 hours; "
-                f"{total} more would exceed the 24-hour limit of {limit.per_24h}",
+                f"{spent} base units of {name} were signed in the last 24 hours{earlier}; "
+                f"{added} more would exceed the 24-hour limit of {limit.per_24h}",
                 rule=limit.ref.key("per_24h"),
             )
         else:
             judge.allow(limit.ref, f"{name} within limits")
     return tuple(spends)
+
+
+def _added(total: int, own: int) -> int:
+    """What signing a request that pays ``total`` adds to the window that already counts
+    ``own`` of it: a re-sign or a fee bump replaces its own earlier spend (the limits store
+    records a spend id once), so only what it pays beyond that is new. Never negative."""
+    return total - own if total > own else 0
 
 
 def _destination(judge: Judge, destination: Address, asset: AssetKey, name: str, path: str) -> None:

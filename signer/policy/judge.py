@@ -39,6 +39,11 @@ class Context:
     vault holds; ``now`` the Unix time; ``spent`` what the limits store counts in the 24 hours
     up to ``now`` per asset; ``attested_by`` the pinned operator address whose attestation of
     this request verified (None: no attestation, or one that did not verify).
+
+    ``counted`` is the part of ``spent`` that this very request already accounts for: what
+    the limits store recorded under the request's spend id (``signer.nonces.spend_id``) when
+    the same transaction, or a fee bump of it, was signed before. The store records a spend
+    id once, so signing the request again replaces that spend rather than adding to it.
     """
 
     enrolled: frozenset[DerivationPath]
@@ -46,10 +51,12 @@ class Context:
     path: DerivationPath | None = None
     spent: Mapping[AssetKey, int] = field(default_factory=dict)
     attested_by: Address | None = None
+    counted: Mapping[AssetKey, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # A read-only copy: the caller's dict cannot change a context after it is made.
+        # Read-only copies: the caller's dicts cannot change a context after it is made.
         object.__setattr__(self, "spent", MappingProxyType(dict(self.spent)))
+        object.__setattr__(self, "counted", MappingProxyType(dict(self.counted)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +73,17 @@ class Judge:
     """Collects one request's refusals, allowing rules, covered warnings and payments.
 
     ``spent`` is what the window already counts per asset for this request (default
-    ``context.spent``; a batch passes its running totals). ``hits`` may be shared by the
-    judges of one batch: a :class:`RuleHit` is an immutable value, so equal ones are made once.
+    ``context.spent``; a batch passes its running totals) and ``counted`` the part of it that
+    is this request's own earlier signing (default ``context.counted``). ``hits`` may be
+    shared by the judges of one batch: a :class:`RuleHit` is an immutable value, so equal
+    ones are made once.
     """
 
     __slots__ = (
         "_allowed",
         "_hits",
         "context",
+        "counted",
         "covered",
         "covered_codes",
         "focus",
@@ -90,11 +100,13 @@ class Judge:
         context: Context,
         *,
         spent: Mapping[AssetKey, int] | None = None,
+        counted: Mapping[AssetKey, int] | None = None,
         hits: dict[tuple[str, str, int], RuleHit] | None = None,
     ) -> None:
         self.policy = policy
         self.context = context
         self.spent = context.spent if spent is None else spent
+        self.counted = context.counted if counted is None else counted
         self.refusals: list[RuleHit] = []
         # Allowing rules in order, each once: keyed by (rule, reason, line).
         self._allowed: dict[tuple[str, str, int], RuleHit] = {}
@@ -108,7 +120,7 @@ class Judge:
         # The address a person confirms by typing its end (the first that matters).
         self.focus: tuple[str, Address] | None = None
 
-    def fork(self, *, spent: Mapping[AssetKey, int]) -> Judge:
+    def fork(self, *, spent: Mapping[AssetKey, int], counted: Mapping[AssetKey, int]) -> Judge:
         """A judge for another request that starts with everything this one recorded.
 
         A batch judges the parts its items share (operator, account, chain) once per
@@ -119,6 +131,7 @@ class Judge:
         judge.policy = self.policy
         judge.context = self.context
         judge.spent = spent
+        judge.counted = counted
         judge.refusals = self.refusals.copy()
         judge._allowed = self._allowed.copy()
         judge._hits = self._hits

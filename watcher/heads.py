@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from shared.erc4527 import AuditHead
 from watcher.errors import ConfigError, ForeignResponseError, SignerRollbackError
-from watcher.state import SignerHead, TxRequest
+from watcher.state import HeadReset, SignerHead, TxRequest
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{8}")
 # Who reset a head and why end up on one line of `status`: short, printable, one line.
@@ -68,3 +68,21 @@ def parse_note(text: str, flag: str) -> str:
     if not note.isprintable():
         raise ConfigError(flag, "must be printable text on one line")
     return note
+
+
+def head_text(fingerprint: str, head: SignerHead | None) -> str:
+    """One line for a signer's stored head, whole, as ``audit verify --known-head`` takes it."""
+    if head is None:
+        return f"signer {fingerprint}: no audit head stored yet"
+    return (
+        f"signer {fingerprint}: audit head {head.seq}:{head.head_hash.hex()} "
+        f"(imported {head.seen_at})"
+    )
+
+
+def reset_text(reset: HeadReset) -> str:
+    """One line for a deliberate reset: when, who, why and the head it dropped."""
+    return (
+        f"reset {reset.at} by {reset.reset_by}: {reset.reason} "
+        f"(dropped {reset.seq}:{reset.head_hash.hex()})"
+    )

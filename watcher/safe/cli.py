@@ -5,7 +5,11 @@
     coldsign-watcher safe import FILE                 owner or executor signatures (any order)
     coldsign-watcher safe execute [--safe NAME]       the executor's execTransaction request
     coldsign-watcher safe broadcast                   send signed executions
-    coldsign-watcher safe status [--no-track]         proposals, and which owners have signed
+    coldsign-watcher safe status [--no-track]         proposals, which owners have signed, and
+                                                      each signer's audit head
+
+A deliberate reset of a signer's audit head is ``coldsign-watcher reset-head``, for Safe and
+withdrawal work alike: the head lives in ``watcher.db`` once per signer.
 
 Errors reach the watcher's one boundary (``watcher.cli.main``), which prints them and sets
 the exit status.
@@ -19,6 +23,7 @@ from typing import Protocol, TextIO
 
 from watcher.config import ChainConfig, WatcherConfig
 from watcher.errors import ConfigError
+from watcher.heads import head_text, reset_text
 from watcher.home import WatcherHome
 from watcher.intake import read_rows
 from watcher.parts import TextPartsWriter
@@ -151,7 +156,7 @@ def _import(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], path: 
         raise ConfigError(str(path), f"cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), "UR parts are ASCII text") from exc
-    collector = Collector(store, _node(rt, safes[0]))
+    collector = Collector(store, _node(rt, safes[0]), rt.store)
     collected = collector.import_lines(lines, source=str(path))
     for proposal_id, owner in collected.owners:
         proposal = store.proposal(proposal_id)
@@ -192,3 +197,17 @@ def _status(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], *, tra
             print(f"  execTransaction 0x{execution.tx_hash.hex()}", file=rt.out)
     pending = [w for w in store.withdrawals() if w.proposal_id is None]
     print(f"{len(pending)} Safe withdrawals not yet proposed", file=rt.out)
+    _heads(rt, store)
+
+
+def _heads(rt: Runtime, store: SafeStore) -> None:
+    """The audit head stored (in watcher.db) for every signer a Safe request went to."""
+    accounts: dict[str, list[str]] = {}
+    for fingerprint, role, address in store.signers():
+        accounts.setdefault(fingerprint, []).append(f"{role} {address.checksummed()}")
+    for fingerprint, held in accounts.items():
+        print(head_text(fingerprint, rt.store.signer_head(fingerprint)), file=rt.out)
+        print(f"  answers for {', '.join(held)}", file=rt.out)
+        resets = rt.store.head_resets(fingerprint)
+        if resets:
+            print(f"  {reset_text(resets[-1])}", file=rt.out)

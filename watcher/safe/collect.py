@@ -3,44 +3,51 @@
 Each ``eth-signature`` is matched by request id. An owner signature must recover, over the
 proposal's stored SafeTx hash, to the owner the request was sent to, who must still be an
 owner on chain and must not have signed before; the executor's must sign the stored
-transaction (``watcher.verify.check_signature``). One bad signature refuses the whole
-response and nothing is stored; a response imported before is refused as a replay.
+transaction (``watcher.verify.check_signature``). The response's audit head must move forward
+from the one stored for its signer, the same head (in ``watcher.db``) a withdrawal response
+of that signer is checked against (:mod:`watcher.heads`). One bad signature or head refuses
+the whole response and nothing is stored in either database; a response imported before is
+refused as a replay.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.address import Address
-from shared.erc4527 import (
-    BATCH_SIGNATURE_TYPE,
-    SIGNATURE_TYPE,
-    EthBatchSignature,
-    EthSignature,
+from shared.erc4527 import AuditHead, EthSignature
+from watcher.errors import (
+    ForeignResponseError,
+    MalformedResponseError,
+    ReplayedResponseError,
+    SignerRollbackError,
 )
-from shared.errors import DecodeError, IncompleteError
-from shared.ur import UR
-from watcher.errors import ForeignResponseError, MalformedResponseError, ReplayedResponseError
-from watcher.parts import read_ur
+from watcher.heads import check_forward
 from watcher.rpc import Node
+from watcher.safe.errors import SafeSignerRollbackError
 from watcher.safe.onchain import read_safe
 from watcher.safe.signatures import check_owner_signature
 from watcher.safe.store import Execution, ProposalStatus, SafeStore
-from watcher.state import Status, TxRequest
-from watcher.verify import check_signature
+from watcher.state import Status, Store, TxRequest
+from watcher.verify import check_signature, decode_signatures, read_response, response_digest
 
 _COLLECTING = frozenset({ProposalStatus.AWAITING_SIGNATURES, ProposalStatus.READY})
+# The note watcher.db's store takes with a response; a Safe response moves no withdrawal, so
+# no history row carries it.
+_NOTE = "safe import"
 
 
 @dataclass(frozen=True, slots=True)
 class Collected:
-    """What one response added: owner signatures by proposal, executor transactions signed."""
+    """What one response added: owner signatures by proposal, executor transactions signed,
+    and the signer (master fingerprint) that answered with the audit head it carried."""
 
     owners: tuple[tuple[int, Address], ...]
     executions: tuple[int, ...]
+    signer: str
+    head: AuditHead | None
 
 
 def execution_request(execution: Execution, chain_id: int) -> TxRequest:
@@ -66,39 +73,40 @@ def execution_request(execution: Execution, chain_id: int) -> TxRequest:
     )
 
 
-def decode_response(lines: Sequence[str], *, source: str) -> tuple[UR, tuple[EthSignature, ...]]:
-    """Reassemble and strictly decode an ``eth-signature`` or ``eth-batch-signature``."""
-    try:
-        ur = read_ur(lines, frozenset({SIGNATURE_TYPE, BATCH_SIGNATURE_TYPE}), source=source)
-        if ur.type == SIGNATURE_TYPE:
-            return ur, (EthSignature.from_ur(ur),)
-        return ur, EthBatchSignature.from_ur(ur).signatures
-    except DecodeError as exc:
-        raise MalformedResponseError(exc.field, exc.reason) from exc
-    except IncompleteError as exc:
-        raise MalformedResponseError(source, str(exc)) from exc
-
-
-def response_digest(ur: UR) -> str:
-    """SHA-256 over the UR type and its CBOR: the same response however it was split or cased."""
-    return hashlib.sha256(ur.type.encode("ascii") + b"\x00" + ur.cbor).hexdigest()
+def one_signer(answered: dict[str, list[tuple[str, Address]]]) -> str:
+    """The one master fingerprint whose requests a response answered: a signer holds one seed."""
+    if len(answered) != 1:
+        named = "; ".join(
+            f"{fingerprint} ({', '.join(f'{role} {a.checksummed()}' for role, a in accounts)})"
+            for fingerprint, accounts in sorted(answered.items())
+        )
+        raise ForeignResponseError(
+            f"one response answers requests for signers {named or '(none)'}: a signer holds "
+            "one seed"
+        )
+    return next(iter(answered))
 
 
 class Collector:
     """Verifies responses against the Safe proposals and stores what passes."""
 
-    def __init__(self, store: SafeStore, node: Node) -> None:
+    def __init__(self, store: SafeStore, node: Node, signers: Store) -> None:
+        """``signers`` is the watcher's own store: it keeps every signer's audit head."""
         self._store = store
         self._node = node
+        self._signers = signers
 
     def import_lines(self, lines: Sequence[str], *, source: str) -> Collected:
-        """Verify every signature of a response file, then store them all (or nothing)."""
-        ur, signatures = decode_response(lines, source=source)
+        """Verify every signature of a response file and its signer's audit head, then store
+        them all (or nothing)."""
+        ur = read_response(lines, source=source)
+        signatures, head = decode_signatures(ur)
         digest = response_digest(ur)
         if self._store.response_seen(digest):
             raise ReplayedResponseError(f"{source}: this response was imported before")
         added: dict[int, dict[Address, tuple[str, bytes]]] = {}
         signed: dict[int, tuple[str, bytes, bytes]] = {}
+        answered: dict[str, list[tuple[str, Address]]] = {}
         for index, signature in enumerate(signatures):
             where = f"signature {index + 1}"
             request_id = self._request_id(signature, where)
@@ -107,6 +115,9 @@ class Collector:
                 proposal_id = owner_request.proposal_id
                 packed = self._owner(signature, request_id, where, added.get(proposal_id, {}))
                 added.setdefault(proposal_id, {})[owner_request.owner] = (request_id, packed)
+                answered.setdefault(owner_request.master_fingerprint, []).append(
+                    ("owner", owner_request.owner)
+                )
                 continue
             execution = self._store.execution(request_id)
             if execution is None:
@@ -114,7 +125,22 @@ class Collector:
                     f"{where}: request {request_id} was not made by this watcher's Safe side"
                 )
             signed[execution.proposal_id] = self._executor(execution, signature, where)
-        with self._store.transaction():
+            answered.setdefault(execution.master_fingerprint, []).append(
+                ("executor", execution.executor)
+            )
+        fingerprint = one_signer(answered)
+        accounts = tuple(answered[fingerprint])
+        # safe.db's transaction encloses watcher.db's: a refusal (or any error) rolls both
+        # back. watcher.db commits first, so a crash between the two commits leaves the head
+        # stored and the signatures not: importing the same response again finishes it.
+        with self._store.transaction(), self._signers.transaction():
+            if self._store.response_seen(digest):
+                raise ReplayedResponseError(f"{source}: this response was imported before")
+            # This very response passed the head check and was recorded in watcher.db by an
+            # import that stopped before safe.db committed.
+            resumed = self._signers.response_seen(digest)
+            if not resumed:
+                self._check_head(fingerprint, head, accounts)
             for proposal_id, owners in added.items():
                 for owner, (request_id, packed) in owners.items():
                     self._store.add_owner_signature(proposal_id, owner, request_id, packed)
@@ -125,9 +151,26 @@ class Collector:
                 self._store.set_executed_tx(request_id, raw, tx_hash)
                 self._store.set_status(proposal_id, ProposalStatus.SIGNED)
             self._store.add_response(digest)
+            if not resumed:
+                # The head row names its response in watcher.db's ``responses``: the response
+                # is recorded there with no withdrawal signatures of its own.
+                self._signers.add_signatures(digest, (), _NOTE)
+                if head is not None:
+                    self._signers.save_signer_head(fingerprint, head.seq, head.head_hash, digest)
         return Collected(
-            tuple((p, o) for p, owners in added.items() for o in owners), tuple(signed)
+            tuple((p, o) for p, owners in added.items() for o in owners),
+            tuple(signed),
+            fingerprint,
+            head,
         )
+
+    def _check_head(
+        self, fingerprint: str, head: AuditHead | None, accounts: tuple[tuple[str, Address], ...]
+    ) -> None:
+        try:
+            check_forward(fingerprint, self._signers.signer_head(fingerprint), head)
+        except SignerRollbackError as exc:
+            raise SafeSignerRollbackError(exc.fingerprint, exc.known, exc.got, accounts) from exc
 
     @staticmethod
     def _request_id(signature: EthSignature, where: str) -> str:

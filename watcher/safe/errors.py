@@ -9,13 +9,23 @@ WatcherError                            (watcher.errors)
 │   └── SafeBuildError                  no Safe transaction can be built or executed now
 │       └── SafeHashMismatchError       the Safe's getTransactionHash differs from ours
 └── ResponseError
-    └── OwnerSignatureError             an owner signature that cannot count toward the
-                                        threshold (not an owner, duplicate, eth_sign v, ...)
+    ├── OwnerSignatureError             an owner signature that cannot count toward the
+    │                                   threshold (not an owner, duplicate, eth_sign v, ...)
+    └── SignerRollbackError             (watcher.errors)
+        └── SafeSignerRollbackError     an owner's or the executor's signer answered with
+                                        an audit head behind, beside or without the stored one
 """
 
 from __future__ import annotations
 
-from watcher.errors import BuildError, ConfigError, IntakeError, ResponseError
+from shared.address import Address
+from watcher.errors import (
+    BuildError,
+    ConfigError,
+    IntakeError,
+    ResponseError,
+    SignerRollbackError,
+)
 
 
 class SafeConfigError(ConfigError):
@@ -48,3 +58,27 @@ class SafeHashMismatchError(SafeBuildError):
 
 class OwnerSignatureError(ResponseError):
     """An owner signature that does not count: nothing from its response was stored."""
+
+
+class SafeSignerRollbackError(SignerRollbackError):
+    """A Safe response whose signer's audit head does not move forward from the stored one.
+
+    The same check, and the same head (in ``watcher.db``), as a withdrawal response's;
+    ``accounts`` are the owners (and the executor) whose requests the response answered, so
+    the message names them as well as the signer's master fingerprint. Nothing was stored in
+    either database.
+    """
+
+    def __init__(
+        self,
+        fingerprint: str,
+        known: tuple[int, bytes],
+        got: tuple[int, bytes] | None,
+        accounts: tuple[tuple[str, Address], ...],
+    ) -> None:
+        super().__init__(fingerprint, known, got)
+        self.accounts = accounts
+
+    def __str__(self) -> str:
+        named = ", ".join(f"{role} {address.checksummed()}" for role, address in self.accounts)
+        return f"{named}: {super().__str__()}"

@@ -502,6 +502,17 @@ class SafeStore:
             for r in rows
         )
 
+    # -- signers ----------------------------------------------------------------------------
+
+    def signers(self) -> tuple[tuple[str, str, Address], ...]:
+        """(master fingerprint, ``owner`` or ``executor``, account) of every request sent."""
+        rows = self._db.execute(
+            "SELECT DISTINCT master_fingerprint, 'owner', owner FROM owner_requests UNION "
+            "SELECT DISTINCT master_fingerprint, 'executor', executor FROM executions "
+            "ORDER BY 1, 2 DESC, 3"
+        ).fetchall()
+        return tuple((r[0], r[1], _addr(r[2])) for r in rows)
+
     # -- responses --------------------------------------------------------------------------
 
     def response_seen(self, digest: str) -> bool:

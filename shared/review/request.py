@@ -14,14 +14,17 @@ from shared.messages import parse_typed_data
 from shared.registry import Registries
 from shared.review.draft import Draft, sort_warnings
 from shared.review.message import review_personal_message, review_typed_data
-from shared.review.model import Review, Source
+from shared.review.model import Review, ReviewField, Source
 from shared.review.transaction import review_transaction
 from shared.review.warnings import WarningCode
 from shared.tx import decode_transaction
 
 _REQUEST = "request"
-# Keypaths whose text is remembered: a signer has a few accounts; the bound keeps memory flat.
-_PATH_CACHE = 256
+_SECTION = "request (written by the requester, not verified)"
+# A batch repeats the request's derivation path and chain id on every item: those fields
+# are pure functions of the frozen keypath or the number (ReviewField is frozen and
+# compared by value), so each distinct one is built once. The bound keeps memory flat.
+_FIELD_CACHE = 256
 
 
 def review_request(request: EthSignRequest, registries: Registries) -> Review:
@@ -49,11 +52,16 @@ def review_request(request: EthSignRequest, registries: Registries) -> Review:
     return with_request_fields(review, request, registries, bound_chain)
 
 
-@lru_cache(maxsize=_PATH_CACHE)
-def _path_text(path: Keypath) -> str:
-    # Cached: a pure function of the frozen keypath, which a batch repeats on every item.
+@lru_cache(maxsize=_FIELD_CACHE)
+def _path_field(path: Keypath) -> ReviewField:
     fingerprint = path.source_fingerprint
-    return str(path) + ("" if fingerprint is None else f" (master fingerprint {fingerprint:08x})")
+    text = str(path) + ("" if fingerprint is None else f" (master fingerprint {fingerprint:08x})")
+    return ReviewField(_SECTION, "Derivation path", text, Source.REQUEST)
+
+
+@lru_cache(maxsize=_FIELD_CACHE, typed=True)
+def _chain_id_field(chain_id: int) -> ReviewField:
+    return ReviewField(_SECTION, "Chain id", str(chain_id), Source.REQUEST)
 
 
 def with_request_fields(
@@ -61,15 +69,15 @@ def with_request_fields(
 ) -> Review:
     """``review`` with the request's own (unverified) fields and their warnings added."""
     draft = Draft(registries, review.chain_id)
-    draft.section = "request (written by the requester, not verified)"
+    draft.section = _SECTION
     source = Source.REQUEST
     if request.request_id is not None:
         draft.add("Request id", str(request.request_id), source)
-    draft.add("Derivation path", _path_text(request.derivation_path), source)
+    draft.fields.append(_path_field(request.derivation_path))
     if request.address is not None:
         draft.add("Account", request.address.grouped(), source)
     if request.chain_id is not None:
-        draft.add("Chain id", str(request.chain_id), source)
+        draft.fields.append(_chain_id_field(request.chain_id))
         if bound_chain is not None and bound_chain != request.chain_id:
             draft.warn(
                 WarningCode.CHAIN_MISMATCH,

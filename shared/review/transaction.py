@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from shared.calls import Call, decode_call
 from shared.keccak import keccak256
 from shared.registry import Registries
@@ -38,6 +40,20 @@ _KIND_TITLES = {
     kind: "legacy" if kind is LegacyTransaction else kind.EIP for kind in _TRANSACTION_TYPES
 }
 _EMPTY_ACCESS_LIST = ReviewField(_SECTION, "Access list", "empty", Source.DECODED)
+# The gas limit and fee caps of a batch are nearly always the same item after item: those
+# fields are pure functions of the number (ReviewField is frozen and compared by value), so
+# each distinct one is built once. The bound keeps memory flat whatever the batch holds.
+_FIELD_CACHE = 1024
+
+
+@lru_cache(maxsize=_FIELD_CACHE, typed=True)
+def _gas_limit_field(gas_limit: int) -> ReviewField:
+    return ReviewField(_SECTION, "Gas limit", str(gas_limit), Source.DECODED)
+
+
+@lru_cache(maxsize=_FIELD_CACHE, typed=True)
+def _gwei_field(label: str, wei: int) -> ReviewField:
+    return ReviewField(_SECTION, label, gwei_text(wei), Source.DECODED)
 
 
 def review_transaction(
@@ -71,12 +87,12 @@ def review_decoded_transaction(
     else:
         draft.address("To", transaction.to, path=_TX)
     draft.add("Value", amount_text(asset, transaction.value))
-    draft.add("Gas limit", str(transaction.gas_limit))
+    draft.fields.append(_gas_limit_field(transaction.gas_limit))
     if isinstance(transaction, DynamicFeeTransaction):
-        draft.add("Max fee per gas", gwei_text(transaction.max_fee_per_gas))
-        draft.add("Max priority fee", gwei_text(transaction.max_priority_fee_per_gas))
+        draft.fields.append(_gwei_field("Max fee per gas", transaction.max_fee_per_gas))
+        draft.fields.append(_gwei_field("Max priority fee", transaction.max_priority_fee_per_gas))
     else:
-        draft.add("Gas price", gwei_text(transaction.gas_price))
+        draft.fields.append(_gwei_field("Gas price", transaction.gas_price))
     fee_cap = transaction.max_fee_cost()
     draft.add("Max fee", amount_text(asset, fee_cap), Source.COMPUTED)
     if isinstance(transaction, AccessListTransaction | DynamicFeeTransaction):

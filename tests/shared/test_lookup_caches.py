@@ -1,5 +1,6 @@
 """The lookup caches of the review path give what the uncached computations give: the EIP-55
-forms of shared.address and the per-chain indexes of shared.registry."""
+forms of shared.address, the per-chain indexes of shared.registry, and the fields and texts
+shared.review builds once per batch."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.address import Address, _eip55_of, _grouped_of, parse_address
+from shared.erc4527 import Keypath
+from shared.messages import safe_display
 from shared.registry import Registries
 from shared.registry.model import (
     LOOKALIKE_PREFIX,
@@ -16,6 +19,11 @@ from shared.registry.model import (
     SafeDeployment,
     Token,
 )
+from shared.review.amounts import gwei_text
+from shared.review.draft import _single_line_display
+from shared.review.model import ReviewField, Source
+from shared.review.request import _chain_id_field, _path_field
+from shared.review.transaction import _gas_limit_field, _gwei_field
 
 raw_addresses = st.binary(min_size=20, max_size=20)
 
@@ -121,3 +129,61 @@ def test_known_addresses_is_a_copy_the_caller_may_change() -> None:
     reg = Registries.build(labels=[AddressLabel(hot, "hot", 1)])
     reg.known_addresses(1).clear()
     assert reg.known_addresses(1) == {hot: "hot"}
+
+
+# --- fields and texts a batch repeats (shared.review) -------------------------------------
+
+uint256 = st.integers(min_value=0, max_value=2**256 - 1)
+
+
+@given(st.sampled_from(["Max fee per gas", "Max priority fee", "Gas price"]), uint256)
+def test_cached_fee_fields_equal_a_fresh_field(label: str, wei: int) -> None:
+    fresh = ReviewField("transaction", label, gwei_text(wei), Source.DECODED)
+    for _ in range(2):  # the second round comes from the cache
+        assert _gwei_field(label, wei) == fresh
+
+
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_cached_count_fields_equal_a_fresh_field(number: int) -> None:
+    assert _gas_limit_field(number) == ReviewField(
+        "transaction", "Gas limit", str(number), Source.DECODED
+    )
+    assert _chain_id_field(number) == ReviewField(
+        "request (written by the requester, not verified)", "Chain id", str(number), Source.REQUEST
+    )
+
+
+def test_an_int_and_a_bool_are_not_one_cache_entry() -> None:
+    # lru_cache keys 1 and True alike unless typed: the field text would be the first one's.
+    assert _gas_limit_field(1).value == "1"
+    assert _gas_limit_field(True).value == "True"
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=2**31 - 1), min_size=1, max_size=5),
+    st.none() | st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_cached_path_fields_equal_a_fresh_field(
+    indexes: list[int], fingerprint: int | None
+) -> None:
+    path = Keypath.parse("m/" + "/".join(str(i) for i in indexes), source_fingerprint=fingerprint)
+    text = str(path) + ("" if fingerprint is None else f" (master fingerprint {fingerprint:08x})")
+    for _ in range(2):
+        assert _path_field(path).value == text
+
+
+@given(st.text(max_size=40))
+def test_cached_display_equals_safe_display(text: str) -> None:
+    for _ in range(2):
+        assert _single_line_display(text) == safe_display(text)
+
+
+def test_the_review_caches_are_bounded() -> None:
+    for n in range(_gwei_field.cache_info().maxsize + 10):  # type: ignore[operator]
+        _gwei_field("Gas price", n)
+        _gas_limit_field(n)
+        _chain_id_field(n)
+        _single_line_display(str(n))
+    for cached in (_gwei_field, _gas_limit_field, _chain_id_field, _single_line_display):
+        info = cached.cache_info()
+        assert info.maxsize is not None and info.currsize <= info.maxsize

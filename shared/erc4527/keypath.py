@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.cbor import CborKey, CborValue, EncodedTag, Tag, decode, encode
 from shared.erc4527.schema import (
@@ -73,9 +73,14 @@ class Keypath:
     components: tuple[PathComponent, ...]
     source_fingerprint: int | None = None
     depth: int | None = None
+    # True when some step is the wildcard ``*``. Computed once: a decoded keypath serves
+    # every request of a batch (see from_tagged), and each request asks.
+    has_wildcard: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_keypath(KEYPATH_TYPE, self.components, self.source_fingerprint, self.depth)
+        wildcard = None in [component.index for component in self.components]
+        object.__setattr__(self, "has_wildcard", wildcard)
 
     @classmethod
     def parse(
@@ -109,11 +114,6 @@ class Keypath:
     def path_text(self) -> str:
         """The steps without the ``m/`` prefix (``44'/60'/0'``), as Keystone's ``getPath``."""
         return "/".join(str(component) for component in self.components)
-
-    @property
-    def has_wildcard(self) -> bool:
-        """True when some step is the wildcard ``*``."""
-        return any(component.index is None for component in self.components)
 
     def describe(self) -> dict[str, object]:
         """JSON-safe fields: steps as text, fingerprint as 8 hex digits, depth."""

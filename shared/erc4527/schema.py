@@ -73,6 +73,8 @@ def as_bytes(value: CborValue, field: str) -> bytes:
 
 def as_uint(value: CborValue, field: str, maximum: int) -> int:
     """``value`` as an unsigned integer no larger than ``maximum``."""
+    if type(value) is int and 0 <= value <= maximum:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise SchemaError(field, f"expected an unsigned integer, got {kind(value)}")
     check_uint(value, field, maximum)

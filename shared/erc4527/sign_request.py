@@ -79,7 +79,7 @@ class DataType(IntEnum):
     TYPED_TRANSACTION = 4
 
 
-_DATA_TYPES = frozenset(int(data_type) for data_type in DataType)
+_DATA_TYPES = {int(data_type): data_type for data_type in DataType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,8 @@ class EthSignRequest:
         raw_type = as_uint(
             require(entries, _DATA_TYPE, where, "data-type"), f"{where}.data-type", UINT64_MAX
         )
-        if raw_type not in _DATA_TYPES:
+        data_type = _DATA_TYPES.get(raw_type)
+        if data_type is None:
             raise SchemaError(f"{where}.data-type", f"{raw_type} is not one of 1, 2, 3, 4")
         chain_id = None
         if _CHAIN_ID in entries:
@@ -165,7 +166,7 @@ class EthSignRequest:
         try:
             return cls(
                 sign_data,
-                DataType(raw_type),
+                data_type,
                 path,
                 request_id,
                 chain_id,

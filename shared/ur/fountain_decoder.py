@@ -97,6 +97,13 @@ class FountainDecoder:
         """Raise if ``part`` is not of the message being decoded; change nothing."""
         if self._seq_len == 0:
             return
+        if (
+            part.seq_len == self._seq_len
+            and part.message_len == self._message_len
+            and part.checksum == self._checksum
+            and len(part.fragment) == self._fragment_length
+        ):
+            return
         where = f"part {part.seq_num}"
         for name, got, expected in (
             ("seqLen", part.seq_len, self._seq_len),
@@ -132,7 +139,11 @@ class FountainDecoder:
         self._accepted += 1
         if self._result is not None:
             return
-        mask = indexes_mask(choose_fragments(part.seq_num, part.seq_len, part.checksum))
+        if part.seq_num <= part.seq_len:
+            # BCR-2024-001: parts 1..seqLen carry fragment seqNum - 1 alone.
+            mask = 1 << (part.seq_num - 1)
+        else:
+            mask = indexes_mask(choose_fragments(part.seq_num, part.seq_len, part.checksum))
         self._insert(mask, int.from_bytes(part.fragment, "big"))
         if len(self._rows) == self._seq_len:
             self._solve()

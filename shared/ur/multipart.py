@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -50,14 +51,8 @@ def decode_part_header(
     exactly ``ceil(messageLen / len(fragment))`` (and at most ``max_seq_len``). Raises
     :class:`URFormatError` with field ``header`` or ``header.<name>``.
     """
-    limits = CborLimits(
-        max_size=max_message_length + _HEADER_OVERHEAD,
-        max_depth=2,
-        max_items=6,
-        max_length=max_message_length,
-    )
     try:
-        value = decode(data, limits=limits)
+        value = decode(data, limits=_header_limits(max_message_length))
     except CborError as exc:
         raise URFormatError("header", f"not a valid CBOR header: {exc}") from exc
     if not isinstance(value, list) or len(value) != 5:
@@ -98,6 +93,17 @@ def decode_part_header(
     if seq_len > max_seq_len:
         raise URFormatError("header.seqLen", f"{seq_len} fragments exceeds the limit {max_seq_len}")
     return FountainPart(seq_num, seq_len, message_len, checksum, fragment)
+
+
+@functools.lru_cache(maxsize=8)
+def _header_limits(max_message_length: int) -> CborLimits:
+    # One array of five items, the fragment at most a whole message long.
+    return CborLimits(
+        max_size=max_message_length + _HEADER_OVERHEAD,
+        max_depth=2,
+        max_items=6,
+        max_length=max_message_length,
+    )
 
 
 def format_part(ur_type: str, part: FountainPart) -> str:

@@ -248,17 +248,19 @@ class Policy:
 
     # Rule lookups by key, built once per policy (it is immutable and asked several times per
     # request). Each keeps the first rule written for a key, as a scan of the tuple would.
+    # Addresses are keyed by their 20 raw bytes (equal exactly when the addresses are), whose
+    # hash Python keeps.
     _chain_index: dict[int, ChainRule] = field(init=False, repr=False, compare=False)
     _account_index: dict[DerivationPath, AccountRule] = field(init=False, repr=False, compare=False)
     _limit_index: dict[AssetKey, LimitRule] = field(init=False, repr=False, compare=False)
-    _destination_index: dict[tuple[int, Address], DestinationRule] = field(
+    _destination_index: dict[tuple[int, bytes], DestinationRule] = field(
         init=False, repr=False, compare=False
     )
-    _safe_index: dict[tuple[int, Address], SafeRule] = field(init=False, repr=False, compare=False)
-    _multisend_index: dict[tuple[int, Address], MultiSendRule] = field(
+    _safe_index: dict[tuple[int, bytes], SafeRule] = field(init=False, repr=False, compare=False)
+    _multisend_index: dict[tuple[int, bytes], MultiSendRule] = field(
         init=False, repr=False, compare=False
     )
-    _call_index: dict[tuple[int, Address, bytes], CallRule] = field(
+    _call_index: dict[tuple[int, bytes, bytes], CallRule] = field(
         init=False, repr=False, compare=False
     )
 
@@ -270,16 +272,16 @@ class Policy:
         set_index(
             self,
             "_destination_index",
-            _first_by(self.destinations, lambda r: (r.chain_id, r.address)),
+            _first_by(self.destinations, lambda r: (r.chain_id, r.address.raw)),
         )
-        set_index(self, "_safe_index", _first_by(self.safes, lambda r: (r.chain_id, r.address)))
+        set_index(self, "_safe_index", _first_by(self.safes, lambda r: (r.chain_id, r.address.raw)))
         set_index(
             self,
             "_multisend_index",
-            _first_by(self.multisend_call_only, lambda r: (r.chain_id, r.address)),
+            _first_by(self.multisend_call_only, lambda r: (r.chain_id, r.address.raw)),
         )
         set_index(
-            self, "_call_index", _first_by(self.calls, lambda r: (r.chain_id, r.to, r.selector))
+            self, "_call_index", _first_by(self.calls, lambda r: (r.chain_id, r.to.raw, r.selector))
         )
 
     @property
@@ -297,13 +299,13 @@ class Policy:
         return self._limit_index.get(asset)
 
     def destination(self, chain_id: int, address: Address) -> DestinationRule | None:
-        return self._destination_index.get((chain_id, address))
+        return self._destination_index.get((chain_id, address.raw))
 
     def safe(self, chain_id: int, address: Address) -> SafeRule | None:
-        return self._safe_index.get((chain_id, address))
+        return self._safe_index.get((chain_id, address.raw))
 
     def multisend(self, chain_id: int, address: Address) -> MultiSendRule | None:
-        return self._multisend_index.get((chain_id, address))
+        return self._multisend_index.get((chain_id, address.raw))
 
     def call(self, chain_id: int, to: Address, selector: bytes) -> CallRule | None:
-        return self._call_index.get((chain_id, to, selector))
+        return self._call_index.get((chain_id, to.raw, selector))

@@ -59,7 +59,9 @@ class Context:
         object.__setattr__(self, "counted", MappingProxyType(dict(self.counted)))
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: the judge makes one per payment the walk finds and keeps it to itself (the
+# verdict holds Spends); none is ever assigned to after it is made.
+@dataclass(slots=True)
 class PolicyPayment:
     """Value a request moves, as the policy walk found it: ``amount`` of ``asset``."""
 
@@ -168,12 +170,10 @@ class Judge:
     def allow(self, rule: RuleRef, reason: str) -> None:
         """Record that ``rule`` allowed part of the request."""
         key = (rule.path, reason, rule.line)
-        if key in self._allowed:
-            return
         hit = self._hits.get(key)
         if hit is None:
             hit = self._hits[key] = RuleHit(rule.path, reason, rule.line)
-        self._allowed[key] = hit
+        self._allowed.setdefault(key, hit)
 
     def cover(self, code: WarningCode, path: str | None = None) -> None:
         """Mark warning ``code`` at ``path`` (every path when None) as explicitly allowed."""

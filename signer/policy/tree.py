@@ -52,7 +52,9 @@ _APPROVAL_AMOUNT = {
 _SAFE_ADMIN_KINDS = (CallKind.SAFE_ADMIN, CallKind.SAFE_SINGLETON_CHANGE)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made for every call the walk visits, and a frozen dataclass pays an
+# object.__setattr__ per field; none is ever assigned to after it is made.
+@dataclass(slots=True)
 class _Site:
     """Where a call is made: ``safe`` is the Safe acting (None: the signer's account or a
     contract), ``in_batch`` whether the call is a MultiSend entry (where ``to`` zero means

@@ -258,7 +258,12 @@ class _Decoder:
             major, arg, body = self.head(pos)
         if major == UINT:
             return arg, body
-        if major in (BYTES, TEXT):
+        if major == BYTES:
+            end = body + arg
+            if arg > self.max_length or end > self.size:
+                self.length(arg, body, pos, 1)
+            return data[body:end], end
+        if major == TEXT:
             return self.string(major, arg, body, pos)
         if major == NEGINT:
             return -1 - arg, body

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from shared.cbor import CborValue, Tag
-from shared.erc4527.schema import as_bytes, check_length, untag
+from shared.erc4527.schema import as_bytes, check_length, renamed, untag
 from shared.errors import SchemaError
 
 # IANA CBOR tags registry: tag 37 is a binary UUID (RFC 9562), a 16-byte byte string.
@@ -48,5 +48,8 @@ class RequestId:
     def from_value(cls, value: CborValue, field: str) -> RequestId:
         """Read ``#6.37(bytes .size 16)`` from a decoded CBOR value."""
         raw = as_bytes(untag(value, field, UUID_TAG), field)
-        check_length(raw, field, UUID_LENGTH)
-        return cls(raw)
+        try:
+            # The constructor checks the length, under the field name "request-id".
+            return cls(raw)
+        except SchemaError as error:
+            raise renamed(error, field, "request-id") from None

@@ -134,19 +134,31 @@ class EthSignRequest:
     def from_value(cls, value: CborValue, where: str) -> EthSignRequest:
         """Read an untagged ``eth-sign-request`` map; fields in errors start with ``where``."""
         entries = as_map(value, where, _KEYS)
+        # Each field is read with the schema helpers only when the common case does not
+        # hold (or it is missing), so the field names for errors are built only then.
         request_id = None
         if _REQUEST_ID in entries:
             request_id = RequestId.from_value(entries[_REQUEST_ID], f"{where}.request-id")
-        sign_data = as_bytes(require(entries, _SIGN_DATA, where, "sign-data"), f"{where}.sign-data")
-        raw_type = as_uint(
-            require(entries, _DATA_TYPE, where, "data-type"), f"{where}.data-type", UINT64_MAX
-        )
-        data_type = _DATA_TYPES.get(raw_type)
+        sign_data = entries.get(_SIGN_DATA)
+        if type(sign_data) is not bytes:
+            sign_data = as_bytes(
+                require(entries, _SIGN_DATA, where, "sign-data"), f"{where}.sign-data"
+            )
+        raw_type = entries.get(_DATA_TYPE)
+        data_type = _DATA_TYPES.get(raw_type) if type(raw_type) is int else None
         if data_type is None:
-            raise SchemaError(f"{where}.data-type", f"{raw_type} is not one of 1, 2, 3, 4")
-        chain_id = None
-        if _CHAIN_ID in entries:
-            chain_id = as_uint(entries[_CHAIN_ID], f"{where}.chain-id", UINT64_MAX)
+            raw_type = as_uint(
+                require(entries, _DATA_TYPE, where, "data-type"), f"{where}.data-type", UINT64_MAX
+            )
+            data_type = _DATA_TYPES.get(raw_type)
+            if data_type is None:
+                raise SchemaError(f"{where}.data-type", f"{raw_type} is not one of 1, 2, 3, 4")
+        raw_chain = entries.get(_CHAIN_ID)
+        chain_id: int | None = None
+        if type(raw_chain) is int and 0 <= raw_chain <= UINT64_MAX:
+            chain_id = raw_chain
+        elif _CHAIN_ID in entries:
+            chain_id = as_uint(raw_chain, f"{where}.chain-id", UINT64_MAX)
         path = Keypath.from_tagged(
             require(entries, _DERIVATION_PATH, where, "derivation-path"),
             f"{where}.derivation-path",

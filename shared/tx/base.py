@@ -33,6 +33,10 @@ from shared.tx.rlp import (
 # The root of every field path in errors: ``tx.nonce``, ``tx.access_list[0].address``.
 ROOT = "tx"
 _ACCESS_LIST = f"{ROOT}.access_list"
+# The kinds as module names: reading an Enum member as a class attribute goes through the
+# enum machinery on every access, and the decoder tests a field's kind for every field.
+_UINT, _DESTINATION, _BYTES, _ZERO = Kind.UINT, Kind.DESTINATION, Kind.BYTES, Kind.ZERO
+_ACCESS_LIST_KIND = Kind.ACCESS_LIST
 # SEC 2 §2.4.1: the order of the secp256k1 group; r and s lie in [1, n).
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -77,7 +81,7 @@ class TransactionBase(ABC):
 
     def __post_init__(self) -> None:
         for spec in self.FIELDS:
-            if spec.kind is not Kind.ZERO:
+            if spec.kind is not _ZERO:
                 check_value(spec, getattr(self, spec.name), f"{ROOT}.{spec.name}")
         self._check_order()
 
@@ -104,7 +108,7 @@ class TransactionBase(ABC):
         return tuple(encode_value(spec, self._wire_value(spec)) for spec in self.FIELDS)
 
     def _wire_value(self, spec: FieldSpec) -> object:
-        return 0 if spec.kind is Kind.ZERO else getattr(self, spec.name)
+        return 0 if spec.kind is _ZERO else getattr(self, spec.name)
 
     def unsigned_payload(self) -> bytes:
         """The exact bytes that are hashed for signing (equal to the decoded input)."""
@@ -141,7 +145,7 @@ class TransactionBase(ABC):
         transaction = object.__new__(cls)
         for spec, span in zip(cls.FIELDS, spans, strict=True):
             value = decode_field(data, spec, span)
-            if spec.kind is not Kind.ZERO:
+            if spec.kind is not _ZERO:
                 object.__setattr__(transaction, spec.name, value)
         transaction._check_order()
         return transaction
@@ -161,7 +165,7 @@ def decode_field(data: bytes, spec: FieldSpec, span: Span) -> object:
     """
     kind = spec.kind
     offset, start, end, is_list = span
-    if kind is Kind.UINT:
+    if kind is _UINT:
         # No field allows more than 256 bits: refuse longer integers as out of bounds.
         if not is_list and end - start > MAX_UINT_BYTES:
             raise TransactionError(
@@ -175,20 +179,20 @@ def decode_field(data: bytes, spec: FieldSpec, span: Span) -> object:
                 item_path(ROOT, spec.name), f"{spec.rule}, got {value}", offset=offset
             )
         return value
-    if kind is Kind.DESTINATION:
+    if kind is _DESTINATION:
         raw = span_bytes(data, span, ROOT, spec.name)
         if not raw:
             return None
         _check_destination_length(len(raw), item_path(ROOT, spec.name), offset)
         return Address(raw)
-    if kind is Kind.BYTES:
+    if kind is _BYTES:
         # Checked from the header, before the payload is copied.
         if not is_list and end - start > spec.limit:
             raise TransactionError(
                 item_path(ROOT, spec.name), f"{spec.rule}, got {end - start}", offset=offset
             )
         return span_bytes(data, span, ROOT, spec.name)
-    if kind is Kind.ZERO:
+    if kind is _ZERO:
         if span_uint(data, span, ROOT, spec.name) != 0:
             raise TransactionError(
                 item_path(ROOT, spec.name),
@@ -248,19 +252,19 @@ def check_value(spec: FieldSpec, value: object, path: str) -> None:
     Values of the wrong Python type are a programmer error (TypeError); values of
     the right type outside the bounds are refused with :class:`TransactionError`.
     """
-    if spec.kind is Kind.UINT:
+    if spec.kind is _UINT:
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"{path} must be an int")
         _check_uint(spec, value, path, None)
-    elif spec.kind is Kind.DESTINATION:
+    elif spec.kind is _DESTINATION:
         if value is not None and not isinstance(value, Address):
             raise TypeError(f"{path} must be an Address or None")
-    elif spec.kind is Kind.BYTES:
+    elif spec.kind is _BYTES:
         if not isinstance(value, bytes):
             raise TypeError(f"{path} must be bytes")
         if len(value) > spec.limit:
             raise TransactionError(path, f"{spec.rule}, got {len(value)}")
-    elif spec.kind is Kind.ACCESS_LIST:
+    elif spec.kind is _ACCESS_LIST_KIND:
         _check_access_list(value, path)
 
 

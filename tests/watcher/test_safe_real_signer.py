@@ -3,7 +3,8 @@
 One signer device holds the withdrawal account and two owners of a 2-of-3 Safe v1.4.1 on
 anvil. It signs a withdrawal and owner 1's approval; then its home is restored from a backup
 taken before both, and owner 2's approval from it is refused with both databases unchanged,
-until ``reset-head`` records the restore.
+until ``reset-head`` records the restore. A copy of the home answering alongside the
+original (a clone) is refused as well.
 """
 
 from __future__ import annotations

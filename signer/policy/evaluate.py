@@ -8,7 +8,8 @@ reported, not just the first):
 3. what is signed: a transaction (fee caps, then its call tree), a Safe transaction, or a
    message (personal_sign, EIP-712, Permit, Permit2, Safe message);
 4. every payment the walk found: destination allowlist, limit per transaction and over the
-   rolling 24 hours (what the limits store counted plus this request);
+   rolling 24 hours (what the limits store counted plus this request; a re-sign or fee bump
+   of a transaction the store counted replaces that spend, see ``Context.counted``);
 5. the review's warnings: DANGER ones that no rule explicitly allowed refuse; WARNING ones
    that no rule explicitly allowed ask a person to confirm.
 

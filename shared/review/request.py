@@ -7,24 +7,15 @@ origin) is shown apart, marked as written by the request and unverified, text es
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from shared.erc4527 import DataType, EthSignRequest, Keypath
+from shared.erc4527 import DataType, EthSignRequest
 from shared.messages import parse_typed_data
 from shared.registry import Registries
 from shared.review.draft import Draft, sort_warnings
 from shared.review.message import review_personal_message, review_typed_data
-from shared.review.model import Review, ReviewField, Source
+from shared.review.model import Review
+from shared.review.request_fields import add_request_fields
 from shared.review.transaction import review_transaction
-from shared.review.warnings import WarningCode
 from shared.tx import decode_transaction
-
-_REQUEST = "request"
-_SECTION = "request (written by the requester, not verified)"
-# A batch repeats the request's derivation path and chain id on every item: those fields
-# are pure functions of the frozen keypath or the number (ReviewField is frozen and
-# compared by value), so each distinct one is built once. The bound keeps memory flat.
-_FIELD_CACHE = 256
 
 
 def review_request(request: EthSignRequest, registries: Registries) -> Review:
@@ -38,11 +29,11 @@ def review_request(request: EthSignRequest, registries: Registries) -> Review:
     bound_chain: int | None
     if data_type in (DataType.TRANSACTION, DataType.TYPED_TRANSACTION):
         # Decoded without the request's chain id: a mismatch is shown as chain-mismatch,
-        # and the chain shown is the one inside the signed payload.
+        # and the chain shown is the one inside the signed payload. The request's own
+        # fields go into the transaction's draft (one review built, not two).
         transaction = decode_transaction(request.sign_data, int(data_type))
-        review = review_transaction(transaction, registries, payload=request.sign_data)
-        bound_chain = transaction.chain_id
-    elif data_type is DataType.TYPED_DATA:
+        return review_transaction(transaction, registries, request=request)
+    if data_type is DataType.TYPED_DATA:
         typed = parse_typed_data(request.sign_data)
         review = review_typed_data(typed, registries)
         bound_chain = typed.domain.chain_id
@@ -52,46 +43,12 @@ def review_request(request: EthSignRequest, registries: Registries) -> Review:
     return with_request_fields(review, request, registries, bound_chain)
 
 
-@lru_cache(maxsize=_FIELD_CACHE)
-def _path_field(path: Keypath) -> ReviewField:
-    fingerprint = path.source_fingerprint
-    text = str(path) + ("" if fingerprint is None else f" (master fingerprint {fingerprint:08x})")
-    return ReviewField(_SECTION, "Derivation path", text, Source.REQUEST)
-
-
-@lru_cache(maxsize=_FIELD_CACHE, typed=True)
-def _chain_id_field(chain_id: int) -> ReviewField:
-    return ReviewField(_SECTION, "Chain id", str(chain_id), Source.REQUEST)
-
-
 def with_request_fields(
     review: Review, request: EthSignRequest, registries: Registries, bound_chain: int | None
 ) -> Review:
     """``review`` with the request's own (unverified) fields and their warnings added."""
     draft = Draft(registries, review.chain_id)
-    draft.section = _SECTION
-    source = Source.REQUEST
-    if request.request_id is not None:
-        draft.add("Request id", str(request.request_id), source)
-    draft.fields.append(_path_field(request.derivation_path))
-    if request.address is not None:
-        draft.add("Account", request.address.grouped(), source)
-    if request.chain_id is not None:
-        draft.fields.append(_chain_id_field(request.chain_id))
-        if bound_chain is not None and bound_chain != request.chain_id:
-            draft.warn(
-                WarningCode.CHAIN_MISMATCH,
-                f"the request says chain {request.chain_id}, the signature is bound to chain "
-                f"{bound_chain}",
-                _REQUEST,
-            )
-    if request.origin is not None:
-        draft.text("Origin", request.origin, path=_REQUEST, source=source)
-        draft.warn(
-            WarningCode.UNVERIFIED_ORIGIN,
-            "the origin text is the requester's claim, not verified",
-            _REQUEST,
-        )
+    add_request_fields(draft, request, bound_chain)
     # Built directly rather than with dataclasses.replace, which introspects the fields on
     # every call; a review's warnings are already sorted, so they are re-sorted only when
     # the request added some.

@@ -5,12 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 from shared.calls import Call, decode_call
+from shared.erc4527 import EthSignRequest
 from shared.keccak import keccak256
 from shared.registry import Registries
 from shared.review.amounts import amount_text, gwei_text
 from shared.review.call import CallReviewer, CallSite, call_summary
 from shared.review.draft import Draft
 from shared.review.model import Review, ReviewField, ReviewKind, Source, Subject
+from shared.review.request_fields import add_request_fields
 from shared.review.safe import review_safe_exec
 from shared.tx import (
     AccessListTransaction,
@@ -57,24 +59,30 @@ def _gwei_field(label: str, wei: int) -> ReviewField:
 
 
 def review_transaction(
-    transaction: Transaction, registries: Registries, *, payload: bytes | None = None
+    transaction: Transaction, registries: Registries, *, request: EthSignRequest | None = None
 ) -> Review:
     """Review ``transaction``: its fields, fee cap, call tree, payments and warnings.
 
-    ``payload`` is the exact unsigned payload ``transaction`` was decoded from, when it was.
-    Raises :class:`~shared.errors.CalldataError` when its call data (or a nested call's)
-    is malformed.
+    ``request`` is the sign request whose sign-data ``transaction`` was decoded from, when
+    it was: the signing hash is then that of its exact bytes, and the request's own
+    (unverified) fields are added in their section. Raises
+    :class:`~shared.errors.CalldataError` when its call data (or a nested call's) is
+    malformed.
     """
     call = decode_call(transaction.to, transaction.value, transaction.data)
-    return review_decoded_transaction(transaction, call, registries, payload=payload)
+    return review_decoded_transaction(transaction, call, registries, request=request)
 
 
 def review_decoded_transaction(
-    transaction: Transaction, call: Call, registries: Registries, *, payload: bytes | None = None
+    transaction: Transaction,
+    call: Call,
+    registries: Registries,
+    *,
+    request: EthSignRequest | None = None,
 ) -> Review:
     """Review ``transaction`` whose call data was already decoded into ``call``.
 
-    ``payload``: as for :func:`review_transaction`.
+    ``request``: as for :func:`review_transaction`.
     """
     draft = Draft(registries, transaction.chain_id)
     asset = draft.native_asset()
@@ -101,10 +109,13 @@ def review_decoded_transaction(
     # decoder accepts only the one canonical encoding (encode(decode(x)) == x, checked by the
     # property tests and the fuzzer), so hashing the decoded bytes gives the same digest as
     # re-encoding the fields, without the second encoding.
-    signing_hash = keccak256(transaction.unsigned_payload() if payload is None else payload)
+    payload = transaction.unsigned_payload() if request is None else request.sign_data
+    signing_hash = keccak256(payload)
     draft.add("Signing hash", "0x" + signing_hash.hex(), Source.COMPUTED)
     reviewer = CallReviewer(draft, review_safe_exec)
     reviewer.review(call, CallSite(transaction.to, transaction.value, "", None))
+    if request is not None:
+        add_request_fields(draft, request, transaction.chain_id)
     return draft.finish(
         ReviewKind.TRANSACTION,
         f"{_KIND_TITLES[type(transaction)]} transaction: {call_summary(call)}",

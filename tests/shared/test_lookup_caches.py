@@ -22,7 +22,7 @@ from shared.registry.model import (
 from shared.review.amounts import gwei_text
 from shared.review.draft import _single_line_display
 from shared.review.model import ReviewField, Source
-from shared.review.request import _chain_id_field, _path_field
+from shared.review.request_fields import _chain_id_field, _path_field
 from shared.review.transaction import _gas_limit_field, _gwei_field
 
 raw_addresses = st.binary(min_size=20, max_size=20)

@@ -184,7 +184,8 @@ def t(lab: Lab, chain: Anvil) -> Treasury:
 
 def test_an_owner_s_head_is_stored_once_and_shown_by_both_statuses(t: Treasury) -> None:
     assert t.status_lines()[0] == f"signer {t.fingerprint}: no audit head stored yet"
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(5, _hash(0xAB)))))
+    imported = t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(5, _hash(0xAB)))))
+    assert f"signer {t.fingerprint}: audit head 5:{'ab' * 32}\n" in imported.out
     head = f"signer {t.fingerprint}: audit head 5:{'ab' * 32} (imported "
     lines = t.status_lines()
     assert lines[0].startswith(head)

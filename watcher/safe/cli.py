@@ -168,6 +168,11 @@ def _import(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], path: 
         )
     for proposal_id in collected.executions:
         print(f"proposal {proposal_id}: executor transaction signed", file=rt.out)
+    if collected.head is not None:
+        head = collected.head
+        print(
+            f"signer {collected.signer}: audit head {head.seq}:{head.head_hash.hex()}", file=rt.out
+        )
 
 
 def _status(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], *, track: bool) -> None:

@@ -107,7 +107,7 @@ def evaluate_batch(
         verdicts.append(verdict)
         if verdict.decision is not Decision.REFUSE:
             for spend in verdict.spends:
-                added = _added(spend.amount, own.get(spend.asset, 0))
+                added = _added(spend.amount, own.get(spend.asset, 0)) if own else spend.amount
                 running[spend.asset] = running.get(spend.asset, 0) + added
     return BatchVerdict(tuple(verdicts), policy.sha256)
 
@@ -418,8 +418,9 @@ def _payments(judge: Judge, review: Review) -> tuple[Spend, ...]:
                 rule=limit.ref.key("decimals"),
             )
             continue
-        spent, own = judge.spent.get(asset, 0), judge.counted.get(asset, 0)
-        added = _added(total, own)
+        spent = judge.spent.get(asset, 0)
+        own = judge.counted.get(asset, 0) if judge.counted else 0
+        added = _added(total, own) if own else total
         if total > limit.per_tx:
             judge.refuse(
                 RefusalCode.PER_TX_LIMIT,

@@ -93,6 +93,26 @@ def test_pairs_of_other_ascii_characters_refused_with_offset(pair: str) -> None:
     assert info.value.reason == f"{pair!r} is not a minimal byteword"
 
 
+@pytest.mark.parametrize("first", "abcdefghijklmnopqrstuvwxyz0-")
+def test_every_letter_pair_decodes_to_its_byte_or_is_refused_where_it_stands(first: str) -> None:
+    codes = {bytewords_encode(bytes([v]), Style.MINIMAL)[:2]: v for v in range(256)}
+    for last in "abcdefghijklmnopqrstuvwxyz0-":
+        pair = first + last
+        body = b"\x01" + bytes([codes.get(pair, 0)]) + b"\x03"
+        text = bytewords_encode(body, Style.MINIMAL)
+        text = text[:2] + pair + text[4:]
+        if pair in codes:
+            assert bytewords_decode(text, Style.MINIMAL) == body
+            assert bytewords_decode(text.upper(), Style.MINIMAL) == body
+        else:
+            with pytest.raises(BytewordsError) as info:
+                bytewords_decode(text, Style.MINIMAL)
+            assert (info.value.offset, info.value.reason) == (
+                2,
+                f"{pair!r} is not a minimal byteword",
+            )
+
+
 @given(st.text(alphabet=st.characters(max_codepoint=127), min_size=2, max_size=60))
 def test_minimal_decoding_agrees_with_a_pair_by_pair_reading(text: str) -> None:
     # An oracle that reads the pairs one at a time from the published table.

@@ -241,6 +241,20 @@ def test_mutated_requests_review_or_raise_only_decode_error(req: EthSignRequest)
 
 
 @given(mutated_requests())
+def test_an_accepted_transaction_is_hashed_as_its_re_encoding(req: EthSignRequest) -> None:
+    # The review hashes the exact sign-data; that equals hashing the re-encoded transaction
+    # only because the decoder accepts nothing but the canonical encoding.
+    try:
+        review = review_request(req, REGISTRIES)
+    except DecodeError:
+        return
+    transaction = review.subject.transaction
+    if transaction is not None:
+        assert transaction.unsigned_payload() == req.sign_data
+        assert review.signing_hash == transaction.signing_hash()
+
+
+@given(mutated_requests())
 def test_equal_inputs_give_equal_reviews(req: EthSignRequest) -> None:
     try:
         first = review_request(req, REGISTRIES)

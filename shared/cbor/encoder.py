@@ -88,8 +88,7 @@ def _encode_key(key: object) -> bytes:
 
 
 def _encode_into(value: object, out: bytearray, depth: int) -> None:
-    # Exact types first, most frequent first: this runs once per item, and once more for
-    # every item decode() accepts (its re-encoding check).
+    # Exact types first, most frequent first: this runs once per item encoded.
     if type(value) is int:
         if 0 <= value < 24:
             out.append(value)

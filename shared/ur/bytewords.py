@@ -47,7 +47,8 @@ _LETTER_INDEX = bytes(byte - 0x61 if 0x61 <= byte <= 0x7A else 0 for byte in ran
 _PAIR_INDEX = {
     (ord(code[0]) - 0x61) * 26 + ord(code[1]) - 0x61: v for v, code in enumerate(_MINIMAL)
 }
-# (values by low byte of the index, 0xff where a high byte selects that table else 0x00)
+# Per high byte 0..2 of the index: (the byte values by the index's low byte, and a table
+# that turns that high byte into a 0xff mask byte and any other into 0x00).
 _BY_HIGH_BYTE = tuple(
     (
         bytes(_PAIR_INDEX.get(high << 8 | low, 0) for low in range(256)),

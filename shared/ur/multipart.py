@@ -270,22 +270,21 @@ class URDecoder:
         if match is None:
             raise URFormatError("seq", "expected seqNum-seqLen, two positive decimal numbers")
         seq_num, seq_len = int(match[1]), int(match[2])
-        where = f"part {seq_num}"
         if self._single is not None:
-            raise MixedMessageError(where, "a single-part UR was already decoded")
+            raise MixedMessageError(f"part {seq_num}", "a single-part UR was already decoded")
         if self._type is not None and ur_type != self._type:
             raise MixedMessageError(
-                where, f"type {ur_type!r} differs from {self._type!r} of the message"
+                f"part {seq_num}", f"type {ur_type!r} differs from {self._type!r} of the message"
             )
         # Minimal bytewords: two letters per byte, plus the CRC32. Refuse before decoding.
         if len(body) // 2 - _CRC_LENGTH > self._max_message_length + _HEADER_OVERHEAD:
-            raise URFormatError("header", f"{where} is longer than any allowed message")
+            raise URFormatError("header", f"part {seq_num} is longer than any allowed message")
         fountain_part = decode_part_header(
             bytewords_decode(body, Style.MINIMAL),
             max_message_length=self._max_message_length,
             max_seq_len=self._max_seq_len,
         )
-        if (fountain_part.seq_num, fountain_part.seq_len) != (seq_num, seq_len):
+        if fountain_part.seq_num != seq_num or fountain_part.seq_len != seq_len:
             raise URFormatError(
                 "seq",
                 f"path says {seq_num}-{seq_len}, header says "

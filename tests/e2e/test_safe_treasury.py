@@ -1,7 +1,9 @@
 """A 2-of-3 Safe treasury end to end: the watcher and two real ``coldsign-signer`` homes on anvil.
 
-Safe v1.4.1 from the official artifacts at its canonical addresses. 20 withdrawals (ETH and
-an ERC-20) → ``safe propose`` → owner 2's device and owner 1's device each sign the SafeTx
+Safe v1.4.1 from the official artifacts at its canonical addresses. Each device has its own
+seed (owner 1 and the executor on anvil's dev mnemonic, owner 2 on BIP-39's "abandon … about")
+and is paired on its own, so the watcher keeps one audit head per device. 20 withdrawals (ETH
+and an ERC-20) → ``safe propose`` → owner 2's device and owner 1's device each sign the SafeTx
 typed data (headless ``sign``) → ``safe import`` in any order → ``safe execute`` → owner 1's
 device signs the executor's ``execTransaction`` → broadcast → every balance on chain equals
 the file. Then a compromised watcher's requests (a Bybit-style delegatecall, admin changes,
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from anvil import MNEMONIC, Anvil
 from eth_abi.abi import encode as abi_encode
+from eth_account import Account
 from eth_utils.crypto import keccak
 from safe_contracts import (
     MULTISEND_CALL_ONLY,
@@ -36,6 +39,12 @@ from shared.messages import SafeTx, parse_safe_version, safe_tx_hash
 from watcher.safe.typed_data import owner_request
 
 SIGNER = Path(sys.executable).parent / "coldsign-signer"
+# Owner 2's device seed: BIP-39's all-zero-entropy test phrase, published in
+# trezor/python-mnemonic vectors.json (commit f5a975ab10c035596d65d854d21164266ffed284),
+# 'english' list, first entry. A seed of its own gives owner 2's device its own master
+# fingerprint, so its audit head is not the one owner 1's device reports.
+OWNER_2_MNEMONIC = " ".join(["abandon"] * 11 + ["about"])
+OWNER_2_PATH = "m/44'/60'/0'/0/0"
 PASSPHRASE = "correct horse battery staple safe"
 CHAIN_ID = 31337
 PAYOUTS = 20
@@ -117,13 +126,15 @@ def owner_policy(name: str, paths: list[str], safe: str, token: str, payees: lis
     return "\n".join(lines)
 
 
-def make_signer(tmp_path: Path, name: str, secrets: Path) -> Path:
+def make_signer(tmp_path: Path, name: str, secrets: Path, mnemonic: str) -> Path:
+    """A signer home named ``name`` with ``mnemonic`` imported under the shared passphrase."""
     home = tmp_path / name
+    (secrets / f"{name}.mnemonic").write_text(mnemonic + "\n")
     made = signer(
         home,
         "init",
         "--mnemonic-file",
-        str(secrets / "mnemonic"),
+        str(secrets / f"{name}.mnemonic"),
         "--passphrase-file",
         str(secrets / "passphrase"),
         "--accounts",
@@ -131,6 +142,27 @@ def make_signer(tmp_path: Path, name: str, secrets: Path) -> Path:
     )
     assert made.returncode == 0, made.stderr
     return home
+
+
+def pair(lab: Lab, home: Path, secrets: Path, count: int) -> None:
+    """``export-account`` on the device, then ``pair`` on the watcher."""
+    pairing = home.parent / f"{home.name}-pairing.txt"
+    exported = signer(
+        home,
+        "export-account",
+        "--out",
+        str(pairing),
+        "--passphrase-file",
+        str(secrets / "passphrase"),
+    )
+    assert exported.returncode == 0, exported.stderr
+    lab.ok("pair", str(pairing), "--count", str(count))
+
+
+def eth_address(mnemonic: str, path: str) -> str:
+    """eth-account's address for ``mnemonic`` at ``path``: independent of the signer's BIP-32."""
+    Account.enable_unaudited_hdwallet_features()
+    return str(Account.from_mnemonic(mnemonic, account_path=path).address)
 
 
 def sign(home: Path, secrets: Path, request: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -151,7 +183,7 @@ def test_a_two_of_three_safe_pays_twenty_withdrawals_and_refuses_a_compromised_w
 ) -> None:
     chain = e2e_chain
     deploy_safe_contracts(chain)
-    owners = [keys.address(i) for i in (1, 2, 3)]
+    owners = [keys.address(1), eth_address(OWNER_2_MNEMONIC, OWNER_2_PATH), keys.address(3)]
     safe = create_safe(chain, owners, 2)
     send(chain, safe, value=20 * 10**18)
     lab = Lab(tmp_path / "watcher", chain, keys)
@@ -167,26 +199,16 @@ def test_a_two_of_three_safe_pays_twenty_withdrawals_and_refuses_a_compromised_w
 
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    (secrets / "mnemonic").write_text(MNEMONIC + "\n")
     (secrets / "passphrase").write_text(PASSPHRASE + "\n")
-    device_a = make_signer(tmp_path, "owner-1", secrets)
-    device_b = make_signer(tmp_path, "owner-2", secrets)
-    pairing = tmp_path / "pairing.txt"
-    exported = signer(
-        device_a,
-        "export-account",
-        "--out",
-        str(pairing),
-        "--passphrase-file",
-        str(secrets / "passphrase"),
-    )
-    assert exported.returncode == 0, exported.stderr
-    lab.ok("pair", str(pairing), "--count", "5")
+    device_a = make_signer(tmp_path, "owner-1", secrets, MNEMONIC)
+    device_b = make_signer(tmp_path, "owner-2", secrets, OWNER_2_MNEMONIC)
+    pair(lab, device_a, secrets, 5)
+    pair(lab, device_b, secrets, 1)
 
     payees = [keys.address(10 + i) for i in range(PAYOUTS)]
     for home, paths in (
         (device_a, ["m/44'/60'/0'/0/1", "m/44'/60'/0'/0/4"]),
-        (device_b, ["m/44'/60'/0'/0/2"]),
+        (device_b, [OWNER_2_PATH]),
     ):
         (home / "policy.toml").write_text(owner_policy(home.name, paths, safe, token, payees))
         (home / "registry.toml").write_text(
@@ -213,6 +235,7 @@ def test_a_two_of_three_safe_pays_twenty_withdrawals_and_refuses_a_compromised_w
     assert sorted(requests) == sorted(owners)
 
     # Owner 2's device first, then owner 1's: each computes the hash and reviews the batch.
+    # Their heads are kept apart (two fingerprints), so neither order is load-bearing.
     answers = {}
     for home, owner in ((device_b, owners[1]), (device_a, owners[0])):
         out = tmp_path / f"{home.name}-signature.txt"
@@ -223,6 +246,9 @@ def test_a_two_of_three_safe_pays_twenty_withdrawals_and_refuses_a_compromised_w
     assert "(2 of 2)" in lab.ok("safe", "import", str(answers[owners[0]])).out
     status = lab.ok("safe", "status").out
     assert f"owner {owners[2]}: waiting" in status and "ready" in status
+    # Two seeds, two signers: each device's audit head is stored under its own fingerprint.
+    heads = [line for line in status.splitlines() if line.startswith("signer ")]
+    assert len(heads) == 2 and all(": audit head " in line for line in heads), status
 
     lab.ok("safe", "execute")
     (exec_request,) = (lab.home / "requests").glob("safe-treasury-nonce-0-execute.txt")

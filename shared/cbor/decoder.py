@@ -50,7 +50,7 @@ def decode(
         raise CborLimitError(
             "$", f"input is {size} bytes, more than max_size {limits.max_size}", offset=0
         )
-    raw = bytes(data)
+    raw = data if type(data) is bytes else bytes(data)
     if size == 0:
         raise CborError("$", "truncated: empty input", offset=0)
     decoder = _Decoder(raw, allowed_tags, limits, shared_tags)
@@ -254,6 +254,11 @@ class _Decoder:
             # The one-byte argument in its shortest form, as head() would read it.
             arg = data[pos + 1]
             body = pos + 2
+        elif arg == 25 and major != SIMPLE and pos + 2 < self.size and data[pos + 1]:
+            # The two-byte argument in its shortest form (256 or more), as head() would read
+            # it: tags such as 304 and 401, lengths such as 400.
+            arg = data[pos + 1] << 8 | data[pos + 2]
+            body = pos + 3
         else:
             major, arg, body = self.head(pos)
         if major == UINT:

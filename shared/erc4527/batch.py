@@ -112,7 +112,7 @@ class EthBatchSignRequest:
         raw = as_array(require(entries, _ITEMS, where, "requests"), field)
         _check_count(len(raw), field)
         requests = tuple(
-            EthSignRequest.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)
+            [EthSignRequest.from_tagged(item, f"{field}[{i}]") for i, item in enumerate(raw)]
         )
         attestation = None
         if _ATTESTATION in entries:

@@ -252,11 +252,13 @@ def _check(request: EthSignRequest, where: str) -> None:
         raise SchemaError(f"{where}.derivation-path", "must be a Keypath")
     if path.has_wildcard:
         raise SchemaError(f"{where}.derivation-path", "the signing key's path has a wildcard")
-    check_key_depth(path, f"{where}.derivation-path")
+    if path.depth is not None:
+        check_key_depth(path, f"{where}.derivation-path")
     if request.request_id is not None and not isinstance(request.request_id, RequestId):
         raise SchemaError(f"{where}.request-id", "must be a RequestId")
-    if request.chain_id is not None:
-        check_uint(request.chain_id, f"{where}.chain-id", UINT64_MAX)
+    chain_id = request.chain_id
+    if chain_id is not None and not (type(chain_id) is int and 0 <= chain_id <= UINT64_MAX):
+        check_uint(chain_id, f"{where}.chain-id", UINT64_MAX)
     if request.address is not None and not isinstance(request.address, Address):
         raise SchemaError(f"{where}.address", "must be an Address")
     if request.origin is not None:

@@ -35,7 +35,7 @@ from watcher.errors import (
     RPCError,
 )
 from watcher.gap import FillMode, GapFiller
-from watcher.heads import parse_fingerprint, parse_note
+from watcher.heads import head_text, parse_fingerprint, parse_note, reset_text
 from watcher.home import WatcherHome, resolve_home
 from watcher.intake import Intake, read_rows
 from watcher.media import MEDIA_FORMATS, AnimatedRequestWriter, read_message
@@ -287,24 +287,12 @@ def _print_heads(rt: Runtime) -> None:
     """The audit head stored for every paired signer, and its last deliberate reset."""
     heads = {head.master_fingerprint: head for head in rt.store.signer_heads()}
     fingerprints = sorted({a.master_fingerprint for a in rt.store.accounts()} | heads.keys())
+    # The same lines as `safe status` (watcher.heads), so both read alike.
     for fingerprint in fingerprints:
-        head = heads.get(fingerprint)
-        if head is None:
-            print(f"signer {fingerprint}: no audit head stored yet", file=rt.out)
-        else:
-            print(
-                f"signer {fingerprint}: audit head {head.seq}:{head.head_hash.hex()} "
-                f"(imported {head.seen_at})",
-                file=rt.out,
-            )
+        print(head_text(fingerprint, heads.get(fingerprint)), file=rt.out)
         resets = rt.store.head_resets(fingerprint)
         if resets:
-            last = resets[-1]
-            print(
-                f"  reset {last.at} by {last.reset_by}: {last.reason} "
-                f"(dropped {last.seq}:{last.head_hash.hex()})",
-                file=rt.out,
-            )
+            print(f"  {reset_text(resets[-1])}", file=rt.out)
 
 
 def _cmd_bump(rt: Runtime, args: argparse.Namespace) -> None:

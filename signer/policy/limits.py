@@ -19,6 +19,9 @@ a spend id is counted once: the rows are inserted with ``INSERT OR IGNORE`` unde
 index. The signer records on every signature, re-signs included, so the store catches up with
 the nonce ledger whatever crash came between the two files (the ledger says "identical", the
 store counts what it missed), while a re-sign or a fee bump of a counted item adds nothing.
+Before judging, the signer asks :meth:`LimitStore.counted` what the window holds under each
+item's spend id (one query per request), so that the policy judges such an item by what it
+pays beyond that (``signer.policy.judge.Context.counted``), as the store will count it.
 
 Amounts and chain ids may exceed SQLite's signed 64-bit integers, so they are stored as
 32-byte big-endian blobs and summed in Python. Rows older than :data:`RETAIN_SECONDS` are
@@ -29,12 +32,13 @@ clock was set back) still count, so moving the clock back never frees spending r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from shared.address import Address
+from shared.erc4527 import MAX_BATCH
 from signer.errors import LimitStoreError
 from signer.policy.model import WINDOW_SECONDS, AssetKey
 from signer.policy.verdict import Spend
@@ -49,6 +53,9 @@ RETAIN_SECONDS = 7 * 24 * 60 * 60
 UINT256_LIMIT = 1 << 256
 _ADDRESS_SIZE = 20
 SPEND_ID_SIZE = 32
+# The most spend ids one ``counted`` query takes: one per item of the largest request. Each id
+# is one SQL host parameter; SQLite allows 32,766 of them since 3.32 (999 before).
+MAX_COUNTED_IDS = MAX_BATCH
 
 _SCHEMA_V1 = (
     """CREATE TABLE spend (
@@ -136,6 +143,47 @@ class LimitStore:
             asset = AssetKey(int.from_bytes(chain_id, "big"), Address(token) if token else None)
             totals[asset] = totals.get(asset, 0) + int.from_bytes(amount, "big")
         return totals
+
+    def counted(
+        self, spend_ids: Collection[bytes], *, now: int
+    ) -> dict[bytes, dict[AssetKey, int]]:
+        """Per spend id, what the window up to ``now`` (and after it) counts under that id.
+
+        The same window as :meth:`spent`, so each id's amounts are part of its totals. Ids
+        with nothing in the window are left out. One query for at most
+        :data:`MAX_COUNTED_IDS` ids, each of :data:`SPEND_ID_SIZE` bytes (else
+        :class:`LimitStoreError`, before anything is read).
+        """
+        if len(spend_ids) > MAX_COUNTED_IDS:
+            raise LimitStoreError(
+                f"at most {MAX_COUNTED_IDS} spend ids are looked up at once, not {len(spend_ids)}"
+            )
+        wanted: set[bytes] = set()
+        for spend_id in spend_ids:
+            if not isinstance(spend_id, bytes) or len(spend_id) != SPEND_ID_SIZE:
+                raise LimitStoreError(f"a spend id is {SPEND_ID_SIZE} bytes")
+            wanted.add(spend_id)
+        if not wanted:
+            return {}
+        # Only "?" placeholders go into the text; every id is bound as a parameter.
+        query = (
+            "SELECT spend_id, chain_id, token, amount FROM spend"  # noqa: S608
+            f" WHERE spend_id IN ({', '.join('?' * len(wanted))}) AND signed_at > ?"
+        )
+        try:
+            # The unique index spend_once (spend_id, chain_id, token) finds each id's rows.
+            rows: list[tuple[bytes, bytes, bytes, bytes]] = self._db.execute(
+                query,
+                (*wanted, now - WINDOW_SECONDS),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise LimitStoreError(f"limits store {self._path} could not be read: {exc}") from exc
+        found: dict[bytes, dict[AssetKey, int]] = {}
+        for spend_id, chain_id, token, amount in rows:
+            asset = AssetKey(int.from_bytes(chain_id, "big"), Address(token) if token else None)
+            totals = found.setdefault(spend_id, {})
+            totals[asset] = totals.get(asset, 0) + int.from_bytes(amount, "big")
+        return found
 
     def record(self, spends: Iterable[Spend], *, now: int, reference: bytes = b"") -> None:
         """Record ``spends`` as signed at ``now``, all in one transaction.

@@ -33,7 +33,7 @@ from signer.policy import (
     evaluate_batch,
     parse_policy,
 )
-from signer.policy.limits import RETAIN_SECONDS
+from signer.policy.limits import MAX_COUNTED_IDS, RETAIN_SECONDS, SignedSpends
 from signer.policy.model import WINDOW_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,6 +187,65 @@ def test_a_refused_record_writes_nothing(tmp_path: Path) -> None:
         with pytest.raises(LimitStoreError, match="reference"):
             store.record([Spend(USDC_KEY, 5)], now=NOW, reference=bytes(65))
         assert store.spent(now=NOW) == {}
+
+
+ONE, TWO, THREE = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
+
+
+def test_counted_sums_each_spend_id_inside_the_window(tmp_path: Path) -> None:
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        assert store.counted([ONE], now=NOW) == {}
+        store.record_signed(
+            [SignedSpends(ONE, (Spend(USDC_KEY, 5), Spend(NATIVE_KEY, 7)))], now=NOW - 2 * HOUR
+        )
+        store.record_signed([SignedSpends(TWO, (Spend(USDC_KEY, 3),))], now=NOW - HOUR)
+        # Unkeyed rows count in the window but belong to no spend id.
+        store.record([Spend(USDC_KEY, 11)], now=NOW)
+        assert store.counted([ONE, TWO, THREE, ONE], now=NOW) == {
+            ONE: {USDC_KEY: 5, NATIVE_KEY: 7},
+            TWO: {USDC_KEY: 3},
+        }
+        assert store.counted([], now=NOW) == {}
+        # The window of spent(): an id's rows leave it 24 hours after they were recorded...
+        assert store.counted([ONE, TWO], now=NOW - 2 * HOUR + WINDOW_SECONDS) == {
+            TWO: {USDC_KEY: 3}
+        }
+        # ...and rows dated after now (a clock set back) still count.
+        assert store.counted([ONE], now=NOW - 10 * HOUR) == {ONE: {USDC_KEY: 5, NATIVE_KEY: 7}}
+
+
+def test_what_is_counted_per_id_is_part_of_what_is_spent(tmp_path: Path) -> None:
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        for hours, spend_id in enumerate((ONE, TWO, THREE)):
+            store.record_signed(
+                [SignedSpends(spend_id, (Spend(USDC_KEY, 10 + hours),))], now=NOW + hours * HOUR
+            )
+        for now in (NOW, NOW + WINDOW_SECONDS, NOW + WINDOW_SECONDS + HOUR, NOW + 2 * HOUR):
+            counted = store.counted([ONE, TWO, THREE], now=now)
+            total = sum(amounts.get(USDC_KEY, 0) for amounts in counted.values())
+            assert total == store.spent(now=now).get(USDC_KEY, 0)
+
+
+def test_counted_is_one_query_of_bounded_size(tmp_path: Path) -> None:
+    with LimitStore.open(tmp_path / "limits.sqlite") as store:
+        store.record_signed([SignedSpends(ONE, (Spend(USDC_KEY, 5),))], now=NOW)
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        ids = [ONE, *(i.to_bytes(32, "big") for i in range(MAX_COUNTED_IDS - 1))]
+        assert store.counted(ids, now=NOW) == {ONE: {USDC_KEY: 5}}
+        assert len(statements) == 1
+        with pytest.raises(LimitStoreError, match=f"at most {MAX_COUNTED_IDS} spend ids"):
+            store.counted([*ids, TWO], now=NOW)
+        assert len(statements) == 1
+
+
+@pytest.mark.parametrize("spend_id", [b"", b"\x01" * 31, b"\x01" * 33, bytearray(32), "x" * 32])
+def test_counted_refuses_a_malformed_spend_id(tmp_path: Path, spend_id: Any) -> None:
+    with (
+        LimitStore.open(tmp_path / "limits.sqlite") as store,
+        pytest.raises(LimitStoreError, match="a spend id is 32 bytes"),
+    ):
+        store.counted([ONE, spend_id], now=NOW)
 
 
 def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:

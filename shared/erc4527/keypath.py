@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
@@ -156,9 +155,9 @@ class Keypath:
         for position in range(len(raw_steps) // 2):
             raw_index = raw_steps[2 * position]
             raw_hardened = raw_steps[2 * position + 1]
-            # The common step, checked once here: PathComponent's own check would repeat it.
+            # The common step needs no field name for an error: PathComponent checks it.
             if type(raw_index) is int and 0 <= raw_index < HARDENED and type(raw_hardened) is bool:
-                components.append(_component(raw_index, raw_hardened))
+                components.append(PathComponent(raw_index, raw_hardened))
                 continue
             field = f"{where}.components[{position}]"
             index: int | None
@@ -263,13 +262,6 @@ def check_key_depth(keypath: Keypath, where: str) -> None:
             f"{where}.depth",
             f"depth {keypath.depth} is less than the {len(keypath.components)} steps given",
         )
-
-
-@functools.lru_cache(maxsize=512)
-def _component(index: int, hardened: bool) -> PathComponent:
-    # Callers pass an exact int in [0, 2**31) and an exact bool, so the key (index, hardened)
-    # never mixes True with 1; a PathComponent is frozen, so one object serves every path.
-    return PathComponent(index, hardened)
 
 
 # Decoded keypaths by the exact canonical CBOR of their map: a Keypath is a pure function of

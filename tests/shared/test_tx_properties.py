@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
@@ -146,6 +146,9 @@ def test_mutations_decode_canonically_or_raise_decode_error(case: tuple[bytes, i
         return
     # Whatever is accepted is canonical: it re-encodes to the exact input.
     assert tx.unsigned_payload() == payload
+    # The decoder checks each field once and skips __post_init__; building the same
+    # transaction through the constructor (every check again) must accept it unchanged.
+    assert replace(tx) == tx
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,11 @@
 :class:`SignerCore` runs it in two steps so that a person can look between them:
 
 1. :meth:`SignerCore.prepare` reviews every item of a decoded request, checks its key against
-   the vault header (public data, no unlock), recomputes its signing hash and asks the policy
-   for a verdict. Nothing is written.
+   the vault header (public data, no unlock), recomputes its signing hash, makes the nonce
+   ledger entry and the spend id it would be recorded under, asks the limits store what the
+   24-hour window already counts under those spend ids (one query per request: a re-sign or
+   a fee bump is judged by what it adds beyond its own earlier spend) and asks the policy for
+   a verdict. Nothing is written.
 2. :meth:`SignerCore.sign` decides each item: it is signed only when the policy said SIGN,
    or NEEDS_CONFIRMATION and the operator typed what the confirmation asks for, and the nonce
    ledger does not object. The vault is unlocked only if something is to be signed. Then, for
@@ -47,8 +50,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from types import TracebackType
-from typing import TypeVar
+from types import MappingProxyType, TracebackType
+from typing import NamedTuple, TypeVar
 
 from shared.address import Address
 from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature, EthSignRequest
@@ -73,7 +76,7 @@ from signer.policy.attestation import attested_by
 from signer.policy.evaluate import evaluate, evaluate_batch, refuse_undecodable
 from signer.policy.judge import Context
 from signer.policy.limits import LimitStore, SignedSpends
-from signer.policy.model import Policy
+from signer.policy.model import AssetKey, Policy
 from signer.policy.parse import parse_policy_bytes
 from signer.policy.verdict import Decision, Verdict
 from signer.signing import (
@@ -103,7 +106,13 @@ class PreparedItem:
 
     ``review`` is None when the item could not be decoded (``decode_error`` says why; the
     verdict then refuses). ``account`` is None when the request's key check failed
-    (``key_refusal`` says why). ``computed`` is the signer's own digest of the item.
+    (``key_refusal`` says why). ``computed`` is the signer's own digest of the item
+    (``digest_problem`` says why it is missing although the review exists).
+
+    With a digest and an account: ``ledger`` is the nonce-ledger entry signing would record
+    (None for an item without a nonce, such as a message, or when it cannot be made:
+    ``ledger_problem`` then says why), and ``spend_id`` the id its spends are counted under in
+    the limits store (``signer.nonces.spend_id``; None when ``ledger_problem`` is set).
     """
 
     index: int
@@ -114,8 +123,10 @@ class PreparedItem:
     computed: ComputedDigest | None
     account: EnrolledAccount | None
     key_refusal: str | None
-    # Why the signer's own digest is missing although the review exists (None otherwise).
-    digest_problem: str | None = None
+    digest_problem: str | None
+    ledger: LedgerEntry | None
+    ledger_problem: str | None
+    spend_id: bytes | None
 
     @property
     def number(self) -> int:
@@ -272,7 +283,8 @@ class SignerCore:
         registries: Registries,
         header: VaultHeader,
     ) -> PreparedRequest:
-        """Review each item, check its key, compute its digest and ask the policy."""
+        """Review each item, check its key, compute its digest, spend id and what the window
+        already counts under it, and ask the policy."""
         now = int(self._clock())
         reviews: list[Review | None] = []
         errors: list[DecodeError | None] = []
@@ -286,10 +298,29 @@ class SignerCore:
         keys = [_key_check(request, header) for request in decoded.requests]
         paths = [_path_of(request) for request in decoded.requests]
         operator = attested_by(decoded.attested_cbor, decoded.attestation, policy)
+        # What signing would record each item under, made before judging: the policy counts
+        # a re-sign or fee bump by what the store already holds under the item's spend id,
+        # and sign records under exactly these ids.
+        digests: list[tuple[ComputedDigest | None, str | None]] = []
+        owns: list[_Own] = []
+        for request, review, (account, _) in zip(decoded.requests, reviews, keys, strict=True):
+            computed, problem = (None, None) if review is None else _digest(request, review)
+            digests.append((computed, problem))
+            owns.append(
+                _NO_OWN
+                if review is None or computed is None or account is None
+                else _own(request, review, computed, account)
+            )
+        spent = self._limits.spent(now=now)
+        ids = [own.spend_id for own in owns if own.spend_id is not None]
+        # What the window counts under an id is part of what it counts in all: with nothing
+        # spent there is nothing to look up.
+        by_id = self._limits.counted(ids, now=now) if spent and ids else {}
+        counted = [by_id.get(own.spend_id, _NOTHING) if own.spend_id else _NOTHING for own in owns]
         context = Context(
             enrolled=frozenset(account.path for account in header.accounts),
             now=now,
-            spent=self._limits.spent(now=now),
+            spent=spent,
             attested_by=operator,
         )
         verdicts: list[Verdict | None] = [None] * len(reviews)
@@ -298,13 +329,19 @@ class SignerCore:
         if decoded.batch and decodable:
             batch_review = summarise([_some(reviews[i]) for i in decodable], registries)
             batch_verdict = evaluate_batch(
-                batch_review, policy=policy, context=context, paths=[paths[i] for i in decodable]
+                batch_review,
+                policy=policy,
+                context=context,
+                paths=[paths[i] for i in decodable],
+                counted=[counted[i] for i in decodable],
             )
             for index, verdict in zip(decodable, batch_verdict.items, strict=True):
                 verdicts[index] = verdict
         elif decodable:
             single = _some(reviews[0])
-            verdicts[0] = evaluate(single, policy=policy, context=replace(context, path=paths[0]))
+            verdicts[0] = evaluate(
+                single, policy=policy, context=replace(context, path=paths[0], counted=counted[0])
+            )
         items = []
         for index, request in enumerate(decoded.requests):
             error = errors[index]
@@ -312,20 +349,23 @@ class SignerCore:
             verdict = (
                 found if found is not None else refuse_undecodable(_some(error), policy=policy)
             )
-            review = reviews[index]
-            computed, problem = (None, None) if review is None else _digest(request, review)
+            computed, problem = digests[index]
             account, key_refusal = keys[index]
+            entry, entry_problem, own_id = owns[index]
             items.append(
                 PreparedItem(
                     index,
                     request,
-                    review,
+                    reviews[index],
                     error,
                     verdict,
                     computed,
                     account,
                     key_refusal,
                     problem,
+                    entry,
+                    entry_problem,
+                    own_id,
                 )
             )
         return PreparedRequest(decoded, tuple(items), batch_review, policy, operator)
@@ -419,10 +459,9 @@ class SignerCore:
             blocker = _blocker(item, acks)
             entry = None
             if blocker is None:
-                try:
-                    entry = _ledger_entry(item)
-                except LedgerError as exc:
-                    blocker = f"nonce ledger: {exc}"
+                if item.ledger_problem is not None:
+                    blocker = f"nonce ledger: {item.ledger_problem}"
+                entry = item.ledger
             blockers.append(blocker)
             entries.append(entry)
         # One transaction: every item is decided after the ones before it, and recorded
@@ -440,7 +479,7 @@ class SignerCore:
             if session is None:
                 raise RuntimeError("an item is signable but no session was opened")
             ledger = decision if isinstance(decision, LedgerDecision) else None
-            decided.append(_signed(facts, item, session, acks, entry, ledger))
+            decided.append(_signed(facts, item, session, acks, ledger))
         return decided
 
     def _unlock(self, unlock: Unlock) -> KeySession:
@@ -472,14 +511,35 @@ class _Decided:
     fields: Mapping[str, object]
 
 
-def _ledger_entry(item: PreparedItem) -> LedgerEntry | None:
-    review, computed, account = _some(item.review), _some(item.computed), _some(item.account)
-    request_id = None if item.request.request_id is None else item.request.request_id.raw
-    # _digest checked keccak256(sign-data) against the review's hash of the re-encoded
-    # transaction, so sign-data is its unsigned payload: no need to encode it once more.
-    return ledger_entry(
-        review, computed, account.address.raw, request_id, unsigned_payload=item.request.sign_data
-    )
+class _Own(NamedTuple):
+    """What signing an item would record: its ledger entry (or why it cannot be made) and
+    its spend id."""
+
+    entry: LedgerEntry | None
+    problem: str | None
+    spend_id: bytes | None
+
+
+# An item that cannot be signed (no review, digest or account) records nothing.
+_NO_OWN = _Own(None, None, None)
+# What the window counts for an item with no spend id, or one the store has not counted.
+_NOTHING: Mapping[AssetKey, int] = MappingProxyType({})
+
+
+def _own(
+    request: EthSignRequest, review: Review, computed: ComputedDigest, account: EnrolledAccount
+) -> _Own:
+    """What signing ``request`` would record: its ledger entry and its spend id."""
+    request_id = None if request.request_id is None else request.request_id.raw
+    try:
+        # _digest checked keccak256(sign-data) against the review's hash of the re-encoded
+        # transaction, so sign-data is its unsigned payload: no need to encode it once more.
+        entry = ledger_entry(
+            review, computed, account.address.raw, request_id, unsigned_payload=request.sign_data
+        )
+    except LedgerError as exc:
+        return _Own(None, str(exc), None)
+    return _Own(entry, None, spend_id(entry, computed.digest, account.address.raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,15 +567,14 @@ def _signed(
     item: PreparedItem,
     session: KeySession,
     acks: Mapping[int, str],
-    entry: LedgerEntry | None,
     ledger: LedgerDecision | None,
 ) -> _Decided:
     computed, account = _some(item.computed), _some(item.account)
     raw = session._sign_computed_digest(account.path, computed.digest)
     signature = to_eth_signature(computed, raw, item.request)
-    counted = SignedSpends(
-        spend_id(entry, computed.digest, account.address.raw), item.verdict.spends
-    )
+    # The id prepare looked up for the policy's window check, so the store counts what the
+    # policy judged.
+    counted = SignedSpends(_some(item.spend_id), item.verdict.spends)
     fields = _decision_fields(facts, item, Outcome.SIGNED, (), acks)
     fields["ledger"] = _ledger_fields(ledger)
     fields["signature_digest"] = hashlib.sha256(signature.signature).hexdigest()

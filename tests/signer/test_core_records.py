@@ -28,10 +28,11 @@ from shared.ur import UR, UREncoder
 from signer.airgap import check
 from signer.audit import AuditLog
 from signer.core import Outcome, SignerCore, SigningResult, vault_header
+from signer.errors import LedgerError
 from signer.home import SignerHome
 from signer.intake import decode_request
 from signer.keys.vault import Vault
-from signer.ledger import Ledger, LedgerDecision, LedgerEntry, LedgerError
+from signer.ledger import Ledger, LedgerDecision, LedgerEntry
 from signer.ledger import Outcome as LedgerOutcome
 from signer.nonces import ledger_entry
 from signer.policy.limits import LimitStore
@@ -201,26 +202,28 @@ def crash_while_signing(home: SignerHome, requests: list[EthSignRequest], at: st
 def test_a_crash_after_the_ledger_commit_is_made_good_by_signing_again(
     home: SignerHome, crash_at: str
 ) -> None:
-    # Small enough that the re-sign's own window check (which counts what the store holds,
-    # these items included) passes: 5 + 5 <= 12.
-    asked = [tx_request(eip1559(0, value=3 * ETHER)), tx_request(eip1559(1, value=2 * ETHER))]
+    # At the 24-hour limit (12 ETH): 5 signed before, then 4 + 3 in the request that crashes.
+    # After a crash at "limits" the store holds 5 and the re-sign is judged as new (5 + 7);
+    # after one at "audit" it holds 12, 7 of them under the re-signed items' own spend ids.
+    sign(home, [tx_request(eip1559(0, value=5 * ETHER))])
+    asked = [tx_request(eip1559(1, value=4 * ETHER)), tx_request(eip1559(2, value=3 * ETHER))]
     crash_while_signing(home, asked, crash_at)
     with Ledger.open(home.ledger_path) as ledger:
         # The ledger committed: both nonces are taken.
         assert ledger.check(_entry_of(home, asked[0])).outcome is LedgerOutcome.IDENTICAL
-    expected_before = {} if crash_at == "limits" else {ETH: 5 * ETHER}
+    expected_before = {ETH: 5 * ETHER} if crash_at == "limits" else {ETH: 12 * ETHER}
     assert spent(home) == expected_before
-    assert decisions(home) == []
+    assert [entry["decision"] for entry in decisions(home)] == ["signed"]
     # Signing the same request again: identical re-signs, and every record catches up.
     result = sign(home, asked)
     assert [item.outcome for item in result.items] == [Outcome.SIGNED, Outcome.SIGNED]
     assert {item.ledger.outcome for item in result.items if item.ledger} == {
         LedgerOutcome.IDENTICAL
     }
-    assert spent(home) == {ETH: 5 * ETHER}
-    assert [entry["decision"] for entry in decisions(home)] == ["signed", "signed"]
-    # So the 24-hour window (12 ETH) holds: 5 + 8 is over it.
-    late = sign(home, [tx_request(eip1559(2, value=8 * ETHER))])
+    assert spent(home) == {ETH: 12 * ETHER}
+    assert [entry["decision"] for entry in decisions(home)] == ["signed"] * 3
+    # So the 24-hour window (12 ETH) is full: one more wei at another nonce is over it.
+    late = sign(home, [tx_request(eip1559(3, value=1))])
     assert late.items[0].outcome is Outcome.REFUSED
     assert "per_24h" in " ".join(late.items[0].reasons)
 
@@ -283,6 +286,7 @@ def writes_for_a_batch(
     audit = AuditLog.open(home.audit_path)
     ledger = CountingLedger.open(home.ledger_path)
     limits = CountingLimits.open(home.limits_path)
+    assert isinstance(ledger, CountingLedger) and isinstance(limits, CountingLimits)
     ledger.calls = limits.calls = calls
     core = SignerCore(
         home,

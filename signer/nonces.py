@@ -65,8 +65,9 @@ def ledger_entry(
     """The ledger entry for signing ``computed`` with ``account`` (20 bytes), or None.
 
     ``unsigned_payload`` may be the transaction's exact unsigned bytes when the caller has
-    them (the core passes the request's sign-data, whose Keccak-256 it checked equals the
-    review's hash of the re-encoded transaction); otherwise the transaction is encoded.
+    them (the core passes the request's sign-data, which the canonical-only decoder turned into
+    this transaction, so encoding it again gives the same bytes); otherwise the transaction is
+    encoded.
     """
     transaction = computed.transaction
     if transaction is not None:

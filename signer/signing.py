@@ -71,8 +71,10 @@ def compute_digest(
     """Decode ``request.sign_data`` strictly and compute the digest to sign.
 
     ``transaction`` may be the transaction the review already decoded from this very
-    ``sign-data`` (the core passes it, then checks the result against the review's own
-    signing hash, which the review computed by re-encoding the decoded fields). Raises the
+    ``sign-data`` (the core passes it, then checks the result against the review's signing
+    hash). The transaction decoders accept only the canonical encoding, so the decoded fields
+    re-encode to exactly ``sign-data`` (``encode(decode(x)) == x``, asserted by the property
+    tests and the fuzzer): the bytes hashed here are the bytes whose fields were shown. Raises the
     decoders' :class:`~shared.errors.DecodeError` subclasses for anything that does not
     decode, and :class:`TransactionError` for a transaction of another chain than the
     request names.

@@ -114,9 +114,16 @@ class EthSignature:
     audit_head: AuditHead | None = None
 
     def __post_init__(self) -> None:
-        check_length(self.r, f"{SIGNATURE_TYPE}.signature.r", SCALAR_LENGTH)
-        check_length(self.s, f"{SIGNATURE_TYPE}.signature.s", SCALAR_LENGTH)
-        check_uint(self.v, f"{SIGNATURE_TYPE}.signature.v", MAX_V)
+        # The signer builds one per item of a batch: the common case is checked with plain
+        # comparisons, and the schema helpers (which name the field) run only when it fails,
+        # to raise the same error they always did.
+        r, s, v = self.r, self.s, self.v
+        if type(r) is not bytes or len(r) != SCALAR_LENGTH:
+            check_length(r, f"{SIGNATURE_TYPE}.signature.r", SCALAR_LENGTH)
+        if type(s) is not bytes or len(s) != SCALAR_LENGTH:
+            check_length(s, f"{SIGNATURE_TYPE}.signature.s", SCALAR_LENGTH)
+        if type(v) is not int or not 0 <= v <= MAX_V:
+            check_uint(v, f"{SIGNATURE_TYPE}.signature.v", MAX_V)
         if self.request_id is not None and not isinstance(self.request_id, RequestId):
             raise SchemaError(f"{SIGNATURE_TYPE}.request-id", "must be a RequestId")
         if self.origin is not None:

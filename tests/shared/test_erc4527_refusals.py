@@ -650,3 +650,34 @@ def test_constructing_an_invalid_object_is_refused() -> None:
         RequestId(bytes(15))
     with pytest.raises(SchemaError):
         EthSignature(bytes(32), bytes(32), -1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"r": bytes(31)}, "eth-signature.signature.r", "expected 32 bytes, got 31"),
+        ({"r": bytearray(32)}, "eth-signature.signature.r", "expected bytes, got bytearray"),
+        ({"s": bytes(33)}, "eth-signature.signature.s", "expected 32 bytes, got 33"),
+        ({"s": "00" * 32}, "eth-signature.signature.s", "expected bytes, got str"),
+        ({"v": -1}, "eth-signature.signature.v", "-1 is negative"),
+        ({"v": True}, "eth-signature.signature.v", "expected an integer, got bool"),
+        ({"v": 1.0}, "eth-signature.signature.v", "expected an integer, got float"),
+        ({"v": 2**72}, "eth-signature.signature.v", f"{2**72} is larger than {2**72 - 1}"),
+        ({"request_id": UUID}, "eth-signature.request-id", "must be a RequestId"),
+        ({"origin": "a\nb"}, "eth-signature.origin", "character 1 (U+000A) is a control character"),
+        ({"audit_head": (1, bytes(32))}, "eth-signature.audit-head", "must be an AuditHead"),
+    ],
+)
+def test_constructing_an_invalid_signature_names_the_field(
+    changes: dict[str, Any], field: str, reason: str
+) -> None:
+    fields: dict[str, Any] = {"r": bytes(32), "s": bytes(32), "v": 27, **changes}
+    with pytest.raises(SchemaError) as caught:
+        EthSignature(**fields)
+    assert (caught.value.field, caught.value.reason) == (field, reason)
+
+
+def test_signature_constructor_accepts_the_edges() -> None:
+    top = EthSignature(bytes(32), b"\xff" * 32, 2**72 - 1, RequestId(UUID), "coldsign")
+    assert top.signature == bytes(32) + b"\xff" * 32 + b"\xff" * 9
+    assert EthSignature(bytes(32), bytes(32), 0).signature == bytes(65)

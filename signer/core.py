@@ -296,7 +296,11 @@ class SignerCore:
                 reviews.append(None)
                 errors.append(exc)
         keys = [_key_check(request, header) for request in decoded.requests]
-        paths = [_path_of(request) for request in decoded.requests]
+        # A key that checked out names its path already; only the others are parsed again.
+        paths = [
+            _path_of(request) if account is None else account.path
+            for request, (account, _) in zip(decoded.requests, keys, strict=True)
+        ]
         operator = attested_by(decoded.attested_cbor, decoded.attestation, policy)
         # What signing would record each item under, made before judging: the policy counts
         # a re-sign or fee bump by what the store already holds under the item's spend id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from shared.cbor import CborValue, Tag
@@ -38,7 +37,11 @@ class RequestId:
         return cls(bytes.fromhex("".join(parts)))
 
     def __str__(self) -> str:
-        return str(uuid.UUID(bytes=self.raw))
+        # RFC 9562 §4: 8-4-4-4-12 lower-case hex digits, the text uuid.UUID gives; sliced from
+        # raw.hex() because building a uuid.UUID per request cost ~1.3 us of ~0.3 on the
+        # review path (every request's id is shown).
+        digits = self.raw.hex()
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
     def to_value(self) -> Tag:
         """The CBOR value ``#6.37(bytes .size 16)``."""

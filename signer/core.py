@@ -25,7 +25,9 @@ audit log keeps a prefix of a batch write, see ``signer.audit.log``), and none o
 a signature leave. Signing the same request again after a crash at any point brings all
 three up to date: the ledger calls its items identical re-signs (the same signatures), the
 limits store counts each signed item once under its spend id (``signer.nonces.spend_id``),
-counting now what a crash kept from it, and the audit log gets the decisions it missed.
+counting now what a crash kept from it, and the audit log gets the decisions it missed. The
+policy judges such a re-sign, and a fee bump, by what it pays beyond what the store already
+counts under its spend id, so one that fitted the window the first time fits it again.
 
 Every decision, refusals included, is one ``decision`` entry in the audit log with the
 request digest (SHA-256 of the request's CBOR), the item's digest, the review digest

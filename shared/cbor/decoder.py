@@ -32,6 +32,7 @@ def decode(
     allowed_tags: frozenset[int] = frozenset(),
     limits: CborLimits = DEFAULT_LIMITS,
     shared_tags: frozenset[int] = frozenset(),
+    encoded_tags: frozenset[int] = frozenset(),
 ) -> CborValue:
     """Decode exactly one deterministic CBOR data item from untrusted ``data``.
 
@@ -39,7 +40,8 @@ def decode(
     number is in ``shared_tags`` (and in ``allowed_tags``) comes back as an
     :class:`EncodedTag` carrying its content's bytes; when that content repeats an earlier
     one of the same tag byte for byte, the same object is returned again, so its value is
-    shared and must not be mutated. Raises
+    shared and must not be mutated. A tag whose number is in ``encoded_tags`` (and in
+    ``allowed_tags``) also comes back as an :class:`EncodedTag`, never shared. Raises
     :class:`~shared.errors.CborError` (or its subclasses ``NonCanonicalError`` and
     ``CborLimitError``) whose ``field`` is a path such as ``$``, ``$[2]``, ``$.{3}``
     (the value at map key 3), ``$.{3}#37`` (inside tag 37 there) or ``$.key[1]`` (the
@@ -53,7 +55,7 @@ def decode(
     raw = data if type(data) is bytes else bytes(data)
     if size == 0:
         raise CborError("$", "truncated: empty input", offset=0)
-    decoder = _Decoder(raw, allowed_tags, limits, shared_tags)
+    decoder = _Decoder(raw, allowed_tags, limits, shared_tags, encoded_tags)
     try:
         value, end = decoder.item(0, 0)
         if end != size:
@@ -105,6 +107,7 @@ class _Decoder:
     __slots__ = (
         "allowed_tags",
         "data",
+        "encoded_tags",
         "items",
         "last_shared",
         "max_depth",
@@ -120,11 +123,13 @@ class _Decoder:
         allowed_tags: frozenset[int],
         limits: CborLimits,
         shared_tags: frozenset[int],
+        encoded_tags: frozenset[int],
     ) -> None:
         self.data = data
         self.size = len(data)
         self.allowed_tags = allowed_tags
         self.shared_tags = shared_tags
+        self.encoded_tags = encoded_tags
         self.max_depth = limits.max_depth
         self.max_items = limits.max_items
         self.max_length = limits.max_length
@@ -295,10 +300,14 @@ class _Decoder:
         if arg in self.shared_tags:
             return self.shared(arg, body, depth)
         try:
-            value, body = self.item(body, depth)
+            value, end = self.item(body, depth)
         except _Refusal as refusal:
             raise refusal.at(f"#{arg}") from None
-        return Tag(arg, value), body
+        if arg in self.encoded_tags:
+            # The content was read from data[body:end] and decoding is canonical, so these
+            # bytes are exactly its encoding.
+            return EncodedTag(arg, value, data[body:end]), end
+        return Tag(arg, value), end
 
     def shared(self, number: int, pos: int, depth: int) -> tuple[CborValue, int]:
         """The content at ``pos`` of a tag in ``shared_tags``, as an :class:`EncodedTag`.

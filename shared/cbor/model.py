@@ -19,8 +19,9 @@ class EncodedTag(Tag):
     """A decoded tag that also carries ``encoded``, the exact bytes of its content.
 
     :func:`~shared.cbor.decode` returns these for the tag numbers a caller names in
-    ``shared_tags``, so a schema can key a cache by the content's canonical encoding; only
-    the decoder builds them, as only it knows that ``encoded`` is ``value``'s encoding.
+    ``shared_tags`` or ``encoded_tags``, so a schema can key a cache by the content's
+    canonical encoding or keep the bytes it was read from; only the decoder builds them, as
+    only it knows that ``encoded`` is ``value``'s encoding.
     Encodes exactly as the :class:`Tag` with the same number and value.
     """
 

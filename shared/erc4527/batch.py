@@ -64,6 +64,8 @@ BATCH_LIMITS = CborLimits(max_size=1 << 20)
 
 # Decoded as shared tags (see shared.cbor.decode): Keypath.from_tagged caches by their bytes.
 _SHARED_TAGS = frozenset({KEYPATH_TAG})
+# Decoded with their content's bytes: each request keeps its map's CBOR (the audit hashes it).
+_KEPT_TAGS = frozenset({SIGN_REQUEST_TAG})
 _ITEMS = 1
 _AUDIT_HEAD = 2
 _ATTESTATION = 2
@@ -131,7 +133,13 @@ class EthBatchSignRequest:
         """Decode an ``eth-batch-sign-request`` payload strictly, within :data:`BATCH_LIMITS`."""
         tags = SIGN_REQUEST_INNER_TAGS | {SIGN_REQUEST_TAG}
         # A batch names one derivation path in every request: shared, it is read once.
-        value = decode(data, allowed_tags=tags, limits=BATCH_LIMITS, shared_tags=_SHARED_TAGS)
+        value = decode(
+            data,
+            allowed_tags=tags,
+            limits=BATCH_LIMITS,
+            shared_tags=_SHARED_TAGS,
+            encoded_tags=_KEPT_TAGS,
+        )
         return cls.from_value(value, BATCH_SIGN_REQUEST_TYPE)
 
     def to_ur(self) -> UR:

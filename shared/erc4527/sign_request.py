@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from shared.address import ADDRESS_LENGTH, Address
-from shared.cbor import CborKey, CborLimits, CborValue, Tag, decode, encode
+from shared.cbor import CborKey, CborLimits, CborValue, EncodedTag, Tag, decode, encode
 from shared.erc4527.keypath import KEYPATH_TAG, Keypath, check_key_depth
 from shared.erc4527.request_id import UUID_TAG, RequestId
 from shared.erc4527.schema import (
@@ -82,13 +82,29 @@ class DataType(IntEnum):
 _DATA_TYPES = {int(data_type): data_type for data_type in DataType}
 
 
+class _ReadFrom:
+    """The slot where a request read from a batch keeps its map's bytes.
+
+    Outside the dataclass fields on purpose: equality, hash, repr, ``fields()``,
+    ``replace()`` and the constructor never see it, so only :meth:`EthSignRequest.from_tagged`
+    sets it and any copy made with ``replace()`` encodes afresh.
+    """
+
+    __slots__ = ("_encoded",)
+    _encoded: bytes
+
+
 @dataclass(frozen=True, slots=True)
-class EthSignRequest:
+class EthSignRequest(_ReadFrom):
     """One signing request, field for field as Keystone's ``EthSignRequest`` writes it.
 
     ``data-type`` is required here although EIP-4527 gives it a default: every known
     sender writes it, and a signer does not guess what it is signing. Optional keys that
     were absent stay ``None``; ``chain_id`` is absent in MetaMask's message requests.
+
+    A request read from a batch keeps the exact bytes of its map (``_encoded``, set only by
+    :meth:`from_tagged` from the decoder's :class:`~shared.cbor.EncodedTag`; see
+    :class:`_ReadFrom`), which :meth:`to_cbor` returns instead of encoding again.
     """
 
     sign_data: bytes
@@ -191,12 +207,23 @@ class EthSignRequest:
 
     @classmethod
     def from_tagged(cls, value: CborValue, where: str) -> EthSignRequest:
-        """Read ``#6.401(eth-sign-request)``."""
-        return cls.from_value(untag(value, where, SIGN_REQUEST_TAG), where)
+        """Read ``#6.401(eth-sign-request)``; as an :class:`EncodedTag`, keep its map's bytes."""
+        request = cls.from_value(untag(value, where, SIGN_REQUEST_TAG), where)
+        if type(value) is EncodedTag:
+            # Sound only because decoding is canonical: the decoder accepts a map only in
+            # its deterministic encoding and from_value reads every key losslessly, so
+            # encode(request.to_value()) == value.encoded (the fuzzer and the property tests
+            # assert encode(decode(x)) == x, and tests/shared/test_erc4527_properties.py this).
+            object.__setattr__(request, "_encoded", value.encoded)
+        return request
 
     def to_cbor(self) -> bytes:
-        """The deterministic CBOR of the untagged map (the ``ur:eth-sign-request`` payload)."""
-        return encode(self.to_value())
+        """The deterministic CBOR of the untagged map (the ``ur:eth-sign-request`` payload).
+
+        For a request read from a batch, the bytes it was read from (equal to a fresh encoding).
+        """
+        encoded: bytes | None = getattr(self, "_encoded", None)
+        return encode(self.to_value()) if encoded is None else encoded
 
     def attested_cbor(self) -> bytes:
         """The CBOR an operator attestation covers: this request without key 8."""

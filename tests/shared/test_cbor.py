@@ -586,6 +586,50 @@ def test_a_tag_not_named_shared_is_a_plain_tag() -> None:
     assert first == again and first is not again
 
 
+def test_a_kept_tag_carries_its_content_bytes_and_is_never_shared() -> None:
+    data = bytes.fromhex("83" + KEYPATH + KEYPATH + "d90130a10180")
+    decoded = decode(data, allowed_tags=SHARED, encoded_tags=SHARED)
+    assert isinstance(decoded, list)
+    first, again, other = decoded
+    assert type(first) is EncodedTag and type(again) is EncodedTag
+    assert type(other) is EncodedTag
+    assert again is not first and again == first
+    assert first.encoded == bytes.fromhex(KEYPATH[6:])
+    assert other.encoded == bytes.fromhex("a10180")
+    assert encode([first, again, other]) == data
+
+
+def test_kept_tags_nest_and_only_the_named_numbers_are_kept() -> None:
+    # #6.401({1: #6.37(h'00'), 5: keypath}): 401 kept, 37 and 304 plain.
+    inner = "a201d8254100" + "05" + KEYPATH
+    data = bytes.fromhex("d90191" + inner)
+    decoded = decode(data, allowed_tags=frozenset({37, 304, 401}), encoded_tags=frozenset({401}))
+    assert type(decoded) is EncodedTag and decoded.encoded == bytes.fromhex(inner)
+    assert isinstance(decoded.value, dict)
+    assert type(decoded.value[1]) is Tag and type(decoded.value[5]) is Tag
+
+
+def test_a_kept_tag_refuses_as_a_plain_tag() -> None:
+    data = "82" + KEYPATH + KEYPATH[:-2]
+    with pytest.raises(CborError) as plain:
+        decode(bytes.fromhex(data), allowed_tags=SHARED)
+    with pytest.raises(CborError) as kept:
+        decode(bytes.fromhex(data), allowed_tags=SHARED, encoded_tags=SHARED)
+    assert (type(kept.value), kept.value.field, kept.value.offset, kept.value.reason) == (
+        type(plain.value),
+        plain.value.field,
+        plain.value.offset,
+        plain.value.reason,
+    )
+    assert kept.value.field == "$[1]#304.{1}[9]"
+
+
+def test_a_kept_tag_must_still_be_allowed() -> None:
+    with pytest.raises(CborError) as caught:
+        decode(bytes.fromhex(KEYPATH), encoded_tags=SHARED)
+    assert caught.value.field == "$" and caught.value.reason == "tag 304 is not allowed here"
+
+
 def _same_refusal(hex_input: str, **options: Any) -> CborError:
     """Decode with and without ``shared_tags``: the same refusal, field, offset and reason."""
     with pytest.raises(CborError) as plain:

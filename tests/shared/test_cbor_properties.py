@@ -207,12 +207,17 @@ def test_the_widening_encoder_widens_the_head_it_is_asked_to() -> None:
 
 
 def _outcome(
-    data: bytes, tags: frozenset[int], limits: CborLimits, shared: bool
+    data: bytes, tags: frozenset[int], limits: CborLimits, shared: bool, kept: bool = False
 ) -> CborValue | tuple[object, ...]:
-    """What decode does with ``data``: the value (shared tags as plain ones) or the refusal."""
+    """What decode does with ``data``: the value (shared or kept tags as plain ones) or the
+    refusal."""
     try:
         value = decode(
-            data, allowed_tags=tags, limits=limits, shared_tags=tags if shared else frozenset()
+            data,
+            allowed_tags=tags,
+            limits=limits,
+            shared_tags=tags if shared else frozenset(),
+            encoded_tags=tags if kept else frozenset(),
         )
     except DecodeError as error:
         return (type(error), error.field, error.offset, error.reason)
@@ -239,7 +244,7 @@ def _as_plain(value: CborValue) -> CborValue:
     st.integers(0, 80),
     st.data(),
 )
-def test_shared_tags_decode_and_refuse_exactly_as_plain_tags(
+def test_shared_and_kept_tags_decode_and_refuse_exactly_as_plain_tags(
     tag: Tag, max_depth: int, max_items: int, data: st.DataObject
 ) -> None:
     # The same tag four times at different depths, so repeats meet the limits differently.
@@ -252,8 +257,9 @@ def test_shared_tags_decode_and_refuse_exactly_as_plain_tags(
     tags = _tags_in(tag)
     for limits in (ROOMY, CborLimits(max_depth=max_depth, max_items=max_items)):
         plain = _outcome(document, tags, limits, shared=False)
-        shared = _outcome(document, tags, limits, shared=True)
-        if isinstance(plain, tuple):
-            assert shared == plain
-        else:
-            assert not isinstance(shared, tuple) and _same(shared, plain)
+        for shared, kept in ((True, False), (False, True), (True, True)):
+            other = _outcome(document, tags, limits, shared=shared, kept=kept)
+            if isinstance(plain, tuple):
+                assert other == plain
+            else:
+                assert not isinstance(other, tuple) and _same(other, plain)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import fields, replace
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.address import Address
+from shared.cbor import encode
 from shared.erc4527 import (
     CoinInfo,
     CryptoAccount,
@@ -205,3 +207,80 @@ def test_mutated_bytes_decode_to_what_they_say_or_are_refused(
     except DecodeError:
         return
     assert decoded.to_cbor() == mutated
+
+
+# --- a request read from a batch keeps its map's bytes ------------------------------------
+
+
+def _fresh(request: EthSignRequest) -> bytes:
+    return encode(request.to_value())
+
+
+def _kept(request: EthSignRequest) -> bytes | None:
+    return getattr(request, "_encoded", None)
+
+
+@given(batch_requests)
+def test_requests_read_from_a_batch_keep_bytes_equal_to_a_fresh_encoding(
+    batch: EthBatchSignRequest,
+) -> None:
+    decoded = EthBatchSignRequest.from_cbor(batch.to_cbor())
+    assert decoded == batch
+    for built, item in zip(batch.requests, decoded.requests, strict=True):
+        assert _kept(built) is None
+        assert _kept(item) is not None
+        assert item.to_cbor() == _fresh(item) == built.to_cbor()
+        assert EthSignRequest.from_cbor(item.to_cbor()) == item
+
+
+@given(st.data())
+def test_requests_of_an_accepted_mutated_batch_keep_their_exact_encoding(
+    data: st.DataObject,
+) -> None:
+    original = data.draw(batch_requests).to_cbor()
+    mutated = data.draw(_mutations(original))
+    try:
+        decoded = EthBatchSignRequest.from_cbor(mutated)
+    except DecodeError:
+        return
+    for item in decoded.requests:
+        assert _kept(item) == _fresh(item)
+        assert _fresh(item) in mutated
+
+
+@given(sign_requests)
+def test_a_request_built_in_code_or_read_alone_encodes_afresh(request: EthSignRequest) -> None:
+    assert _kept(request) is None
+    assert request.to_cbor() == _fresh(request)
+    # A single request's to_cbor keeps re-encoding, so round trips of single requests (here
+    # and in benchmarks/fuzz_decoders.py) still compare against a fresh encoding.
+    alone = EthSignRequest.from_cbor(request.to_cbor())
+    assert _kept(alone) is None and alone.to_cbor() == request.to_cbor()
+
+
+def test_a_changed_copy_of_a_kept_request_does_not_keep_stale_bytes() -> None:
+    path = Keypath.parse("m/44'/60'/0'/0/0", source_fingerprint=0x12345678)
+    request = EthSignRequest(
+        b"\x02\xc0", DataType.TYPED_TRANSACTION, path, RequestId(bytes(16)), 1, None, "watcher"
+    )
+    attested = replace(request, attestation=bytes(range(65)))
+    item = EthBatchSignRequest.from_cbor(EthBatchSignRequest((attested,)).to_cbor()).requests[0]
+    assert _kept(item) == attested.to_cbor()
+    changed = replace(item, origin="another")
+    assert _kept(changed) is None
+    assert changed.to_cbor() == _fresh(changed) != item.to_cbor()
+    # The bytes an attestation covers are encoded without key 8, never the kept bytes.
+    assert item.attested_cbor() == request.to_cbor()
+
+
+def test_kept_bytes_take_no_part_in_equality_hash_or_repr() -> None:
+    path = Keypath.parse("m/44'/60'/0'/0/0", source_fingerprint=0x12345678)
+    built = EthSignRequest(b"\x02\xc0", DataType.TYPED_TRANSACTION, path, RequestId(bytes(16)))
+    item = EthBatchSignRequest.from_cbor(EthBatchSignRequest((built,)).to_cbor()).requests[0]
+    assert _kept(item) is not None
+    assert item == built and hash(item) == hash(built) and repr(item) == repr(built)
+    # Not a field: the constructor cannot be handed bytes, and a copy of every field (as
+    # benchmarks/fuzz_decoders.py makes one) is a request built in code.
+    assert "_encoded" not in {f.name for f in fields(EthSignRequest)}
+    copy = EthSignRequest(**{name: getattr(item, name) for name in EthSignRequest.__slots__})
+    assert copy == item and _kept(copy) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum, auto
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from shared.abi import AbiType, AbiValue, encode_values
 from shared.address import Address
@@ -89,9 +89,13 @@ class KnownCall:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class PlainTransfer:
-    """Empty call data: a transfer of ``value`` wei of the native coin to ``to``."""
+class PlainTransfer(NamedTuple):
+    """Empty call data: a transfer of ``value`` wei of the native coin to ``to``.
+
+    A typed named tuple rather than a frozen dataclass: one is built for every plain transfer
+    of a batch, and a tuple is built without one ``object.__setattr__`` per field (the
+    immutability, attributes, equality and hash are those the dataclass had).
+    """
 
     to: Address
     value: int

@@ -8,7 +8,7 @@ reviewer (``shared.review.safe``), which calls back here for the Safe's inner ca
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.abi import (
     AbiType,
@@ -68,12 +68,13 @@ _KIND_WARNINGS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CallSite:
+class CallSite(NamedTuple):
     """Where a call is made: by ``sender`` (None: the signing account) to ``to`` with ``value``.
 
     ``path`` names the site (empty for the transaction itself, ``multiSend[2]`` for a batch
-    entry). With ``operation`` DELEGATECALL the target's code runs as ``sender``.
+    entry). With ``operation`` DELEGATECALL the target's code runs as ``sender``. A typed
+    named tuple, not a frozen dataclass: one is built per call reviewed, and a tuple is built
+    without one ``object.__setattr__`` per field (see ``shared.review.model``).
     """
 
     to: Address | None

@@ -4,12 +4,22 @@ A review holds what a person must check before signing, each displayed value tag
 where it came from (:class:`Source`), every amount as an integer of base units of one
 :class:`Asset`, and warnings with a stable code and a :class:`Severity`. It also keeps the
 decoded objects (:class:`Subject`) so a policy layer judges exactly what was shown.
+
+The records a review holds many of, built for every request of a batch (:class:`ReviewField`,
+:class:`Payment`, :class:`Asset`), are typed named tuples rather than frozen dataclasses: as
+immutable, with the same attributes, equality, hash and repr between themselves, but built
+through one C-level tuple constructor instead of one ``object.__setattr__`` per field
+(~0.17 against ~0.48 us for six fields on the benchmark machine, and a review of a plain
+transfer builds a dozen). No reader uses dataclass features on them (no ``replace``,
+``fields`` or ``asdict``). Records with a ``count`` field (which would shadow
+``tuple.count``) or that callers copy with ``dataclasses.replace`` stay frozen dataclasses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from shared.address import Address
 from shared.calls import Call
@@ -45,8 +55,7 @@ class ReviewKind(StrEnum):
     SAFE_MESSAGE = "safe-message"
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewField:
+class ReviewField(NamedTuple):
     """One displayed value: ``label`` in ``section``, ``value`` from ``source``.
 
     ``note`` adds a name for the value from another source (an address-book label, a
@@ -76,8 +85,7 @@ class ReviewWarning:
     path: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Asset:
+class Asset(NamedTuple):
     """What an amount is counted in: a chain's native coin (``token`` None) or an ERC-20 token.
 
     ``known`` is True when the registry names it; then ``decimals`` is the registry's. An
@@ -93,8 +101,7 @@ class Asset:
     known: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Payment:
+class Payment(NamedTuple):
     """Value that leaves an account: ``amount`` base units of ``asset`` to ``destination``.
 
     ``destination`` None is the contract a creation transaction deploys. ``sender`` is who

@@ -297,7 +297,7 @@ class SignerCore:
             except DecodeError as exc:
                 reviews.append(None)
                 errors.append(exc)
-        keys = [_key_check(request, header) for request in decoded.requests]
+        keys = _key_checks(decoded.requests, header)
         # A key that checked out names its path already; only the others are parsed again.
         paths = [
             _path_of(request) if account is None else account.path
@@ -748,6 +748,27 @@ def _key_check(
         return request_account(request, header.accounts, header.master_fingerprint), None
     except KeyPathError as exc:
         return None, str(exc)
+
+
+def _key_checks(
+    requests: tuple[EthSignRequest, ...], header: VaultHeader
+) -> list[tuple[EnrolledAccount | None, str | None]]:
+    """:func:`_key_check` of each request, asked once per distinct (keypath, address).
+
+    The answer depends only on the request's keypath (with its source fingerprint) and
+    address, and on ``header``, fixed here. The requests of a decoded batch share one keypath
+    object per distinct encoding (``Keypath.from_tagged``), so the object's id names it:
+    ``requests`` keeps every keypath alive for this call, so no id is reused within it.
+    """
+    answers: dict[tuple[int, Address | None], tuple[EnrolledAccount | None, str | None]] = {}
+    checks = []
+    for request in requests:
+        key = (id(request.derivation_path), request.address)
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = _key_check(request, header)
+        checks.append(answer)
+    return checks
 
 
 def _path_of(request: EthSignRequest) -> DerivationPath | None:

@@ -127,6 +127,36 @@ class LedgerEntry:
     request_id: bytes | None = None
 
     def __post_init__(self) -> None:
+        # One pass over plain comparisons for the usual entry (exact types, every value in
+        # range); anything else goes through the checks below, in their order, so the error
+        # names the first field at fault exactly as before.
+        kind, request_id = self.kind, self.request_id
+        nonce_limit = ACCOUNT_NONCE_LIMIT if kind is NonceKind.ACCOUNT else UINT256_LIMIT
+        if (
+            type(kind) is NonceKind
+            and type(self.chain_id) is int
+            and 0 < self.chain_id < UINT256_LIMIT
+            and type(self.nonce) is int
+            and 0 <= self.nonce < nonce_limit
+            and type(self.max_fee) is int
+            and 0 <= self.max_fee < UINT256_LIMIT
+            and type(self.priority_fee) is int
+            and 0 <= self.priority_fee < UINT256_LIMIT
+            and type(self.account) is bytes
+            and len(self.account) == ADDRESS_SIZE
+            and type(self.payload_digest) is bytes
+            and len(self.payload_digest) == DIGEST_SIZE
+            and type(self.fee_neutral_digest) is bytes
+            and len(self.fee_neutral_digest) == DIGEST_SIZE
+            and (
+                request_id is None
+                or (type(request_id) is bytes and len(request_id) == REQUEST_ID_SIZE)
+            )
+        ):
+            return
+        self._check_each()
+
+    def _check_each(self) -> None:
         if not isinstance(self.kind, NonceKind):
             raise LedgerError(f"kind must be a NonceKind, not {type(self.kind).__name__}")
         _check_uint("chain_id", self.chain_id, UINT256_LIMIT)

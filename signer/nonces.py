@@ -24,7 +24,7 @@ import hashlib
 
 from shared.review import Review
 from shared.tx import DynamicFeeTransaction, Transaction
-from shared.tx.rlp import encode as rlp_encode
+from shared.tx.rlp import read_span, read_top
 from signer.ledger import LedgerEntry, NonceKind, payload_digest
 from signer.signing import ComputedDigest
 
@@ -38,20 +38,57 @@ def fee_values(transaction: Transaction) -> tuple[int, int]:
 
 # The fee fields of every transaction layout: EIP-1559's two, and gasPrice of the others.
 FEE_FIELDS = frozenset({"max_fee_per_gas", "max_priority_fee_per_gas", "gas_price"})
+# Yellow Paper, Appendix B: RLP of the integer 0 is the empty string, 0x80.
+_RLP_ZERO = b"\x80"
+# Yellow Paper, Appendix B: a list whose payload is shorter than 56 bytes has the one-byte
+# header 0xc0 + length; a longer one has 0xf7 + len(BE(length)), then BE(length).
+_SHORT_LIST = 0xC0
+_LONG_LIST = 0xF7
+_SHORT_LIMIT = 56
+# Where the fee fields sit in each layout's RLP list (positions in FIELDS order), found once
+# per transaction class: a pure function of the class's constant layout.
+_FEE_POSITIONS: dict[type[Transaction], tuple[int, ...]] = {}
 
 
-def fee_neutral_payload(transaction: Transaction) -> bytes:
+def fee_neutral_payload(transaction: Transaction, unsigned_payload: bytes | None = None) -> bytes:
     """The unsigned payload of ``transaction`` with every fee field set to zero.
 
-    The transaction's own wire fields, in its layout's order, with each fee field's RLP value
-    replaced by that of 0 (the empty string): the payload a copy of the transaction with zero
-    fees would encode to, without building that copy and checking its fields once more.
+    ``unsigned_payload`` may be the transaction's exact unsigned bytes when the caller has
+    them (else the transaction is encoded). The result is those bytes with each fee field's
+    item replaced by RLP of 0 and the list header rewritten for the new length: the payload a
+    copy of the transaction with zero fees would encode to, without building that copy and
+    checking its fields once more. Only the items up to the last fee field are walked; the
+    rest is copied as it is.
     """
-    fields = tuple(
-        b"" if spec.name in FEE_FIELDS else value
-        for spec, value in zip(transaction.FIELDS, transaction.rlp_fields(), strict=True)
-    )
-    return transaction.type_prefix() + rlp_encode(fields)
+    payload = transaction.unsigned_payload() if unsigned_payload is None else unsigned_payload
+    positions = _FEE_POSITIONS.get(type(transaction))
+    if positions is None:
+        positions = tuple(
+            index for index, spec in enumerate(transaction.FIELDS) if spec.name in FEE_FIELDS
+        )
+        _FEE_POSITIONS[type(transaction)] = positions
+    # EIP-2718: type || rlp(fields) for a typed transaction; rlp(fields) for legacy.
+    prefix = transaction.type_prefix()
+    _, start, end, _ = read_top(payload, len(prefix), "sign-data")
+    parts = []
+    copied = position = start
+    for index in range(positions[-1] + 1):
+        header, _, item_end, _ = read_span(payload, position, end, "sign-data", index, 2)
+        if index in positions:
+            parts.append(payload[copied:header])
+            parts.append(_RLP_ZERO)
+            copied = item_end
+        position = item_end
+    parts.append(payload[copied:end])
+    body = b"".join(parts)
+    return prefix + _list_header(len(body)) + body
+
+
+def _list_header(length: int) -> bytes:
+    if length < _SHORT_LIMIT:
+        return bytes((_SHORT_LIST + length,))
+    length_bytes = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((_LONG_LIST + len(length_bytes),)) + length_bytes
 
 
 def ledger_entry(
@@ -79,7 +116,7 @@ def ledger_entry(
             account=account,
             nonce=transaction.nonce,
             payload_digest=payload_digest(payload),
-            fee_neutral_digest=payload_digest(fee_neutral_payload(transaction)),
+            fee_neutral_digest=payload_digest(fee_neutral_payload(transaction, payload)),
             max_fee=max_fee,
             priority_fee=priority_fee,
             request_id=request_id,

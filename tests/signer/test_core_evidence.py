@@ -178,4 +178,44 @@ def transactions(draw: st.DrawFn) -> Transaction:
 
 @given(transactions())
 def test_the_fee_neutral_payload_is_that_of_a_zero_fee_copy(transaction: Transaction) -> None:
-    assert fee_neutral_payload(transaction) == fee_neutral_copy(transaction)
+    expected = fee_neutral_copy(transaction)
+    assert fee_neutral_payload(transaction) == expected
+    # As the core calls it: spliced into the exact unsigned bytes it decoded.
+    assert fee_neutral_payload(transaction, transaction.unsigned_payload()) == expected
+
+
+def _dynamic_fee(data: bytes, fee: int) -> DynamicFeeTransaction:
+    return DynamicFeeTransaction(
+        chain_id=1,
+        nonce=0,
+        max_priority_fee_per_gas=fee,
+        max_fee_per_gas=fee,
+        gas_limit=21000,
+        to=DESTINATION,
+        value=0,
+        data=data,
+        access_list=(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "fee", "before", "after"),
+    [
+        # Zero fees make a 31-byte list (short header 0xc0 + 31); two 32-byte fees add 64 bytes,
+        # a 95-byte list with the long header 0xf8 0x5f: zeroing them turns it short again...
+        (b"", 2**256 - 1, 0xF8, 0xC0 + 31),
+        # ...with 62 bytes of data the zero-fee list is 93 bytes: both headers are long...
+        (bytes(62), 2**256 - 1, 0xF8, 0xF8),
+        # ...and fees already zero leave the payload as it is.
+        (b"", 0, 0xC0 + 31, 0xC0 + 31),
+    ],
+    ids=["long-to-short", "long-to-long", "zero-fees"],
+)
+def test_the_fee_neutral_payload_rewrites_the_list_header(
+    data: bytes, fee: int, before: int, after: int
+) -> None:
+    transaction = _dynamic_fee(data, fee)
+    payload = transaction.unsigned_payload()
+    neutral = fee_neutral_payload(transaction, payload)
+    assert (payload[1], neutral[1]) == (before, after)
+    assert neutral == fee_neutral_copy(transaction)

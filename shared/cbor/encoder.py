@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from operator import itemgetter
+from typing import cast
 
 from shared.cbor.model import (
     ARRAY,
@@ -95,7 +96,11 @@ def _encode_into(value: object, out: bytearray, depth: int) -> None:
         else:
             out += _encode_int(value)
     elif type(value) is bytes:
-        out += _head(BYTES, len(value))
+        length = len(value)
+        if length < 24:
+            out.append(0x40 | length)  # RFC 8949 §3: major type 2, length in the head
+        else:
+            out += _head(BYTES, length)
         out += value
     elif type(value) is dict:
         _encode_map(value, out, depth)
@@ -135,7 +140,22 @@ def _encode_other(value: object, out: bytearray, depth: int) -> None:
 
 
 def _encode_map(value: dict[object, object], out: bytearray, depth: int) -> None:
-    _check_depth(depth)
+    if depth >= MAX_DEPTH_CEILING:
+        raise _too_deep()
+    # Keys 0..23 are each their own one-byte encoding, below the first byte of any other
+    # key's: when every key is one of them, in ascending order (as ERC-4527 maps are built),
+    # the map is already in RFC 8949 §4.2.1 order and needs no sort.
+    last = -1
+    for key in value:
+        if type(key) is not int or not last < key < 24:
+            break
+        last = key
+    else:
+        out += _head(MAP, len(value))
+        for key, item in value.items():
+            out.append(cast(int, key))  # checked just above: an int in 0..23
+            _encode_into(item, out, depth + 1)
+        return
     # RFC 8949 §4.2.1: keys sorted by the bytewise lexicographic order of their encoding.
     encoded = [(_encode_key(k), v) for k, v in value.items()]
     encoded.sort(key=_FIRST)
@@ -150,23 +170,29 @@ def _encode_map(value: dict[object, object], out: bytearray, depth: int) -> None
 
 
 def _encode_array(value: list[object], out: bytearray, depth: int) -> None:
-    _check_depth(depth)
+    if depth >= MAX_DEPTH_CEILING:
+        raise _too_deep()
     out += _head(ARRAY, len(value))
     for item in value:
         _encode_into(item, out, depth + 1)
 
 
 def _encode_tag(value: Tag, out: bytearray, depth: int) -> None:
-    _check_depth(depth)
+    if depth >= MAX_DEPTH_CEILING:
+        raise _too_deep()
     number = value.number
-    if isinstance(number, bool) or not isinstance(number, int):
-        raise TypeError("tag number must be an int")
-    if not 0 <= number < UINT64_LIMIT:
-        raise ValueError(f"tag number {number} is outside [0, 2**64 - 1]")
+    if type(number) is not int or not 0 <= number < UINT64_LIMIT:
+        _check_tag_number(number)
     out += _head(TAG, number)
     _encode_into(value.value, out, depth + 1)
 
 
-def _check_depth(depth: int) -> None:
-    if depth >= MAX_DEPTH_CEILING:
-        raise ValueError(f"nesting deeper than {MAX_DEPTH_CEILING} (or a cycle)")
+def _check_tag_number(number: object) -> None:
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError("tag number must be an int")
+    if not 0 <= number < UINT64_LIMIT:
+        raise ValueError(f"tag number {number} is outside [0, 2**64 - 1]")
+
+
+def _too_deep() -> ValueError:
+    return ValueError(f"nesting deeper than {MAX_DEPTH_CEILING} (or a cycle)")

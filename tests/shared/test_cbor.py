@@ -134,6 +134,25 @@ def test_encode_sorts_map_keys_by_encoded_bytes_not_by_length_first() -> None:
     )
 
 
+def test_encode_small_int_keys_give_the_same_bytes_in_any_insertion_order() -> None:
+    # Keys 0..23 inserted in ascending order skip the sort; any other order is sorted.
+    ascending: dict[CborKey, CborValue] = {1: "a", 2: b"b", 23: [0]}
+    shuffled: dict[CborKey, CborValue] = {23: [0], 1: "a", 2: b"b"}
+    assert encode(ascending).hex() == "a3" + "016161" + "024162" + "178100"
+    assert encode(shuffled) == encode(ascending)
+    assert encode({2: 0, 24: 0, 1: 0}).hex() == "a3" + "0100" + "0200" + "181800"
+    assert encode({0: 0, 1: 0, -1: 0}).hex() == "a3" + "0000" + "0100" + "2000"
+    assert encode({}).hex() == "a0"
+    assert encode(dict.fromkeys(range(24), 0)).hex() == "b818" + "".join(
+        f"{key:02x}00" for key in range(24)
+    )
+
+
+def test_encode_refuses_a_bool_key_after_small_int_keys() -> None:
+    with pytest.raises(TypeError):
+        encode({0: 0, True: 0})
+
+
 def test_encode_int_subclass_is_encoded_as_its_value() -> None:
     class Colour(enum.IntEnum):
         RED = 300

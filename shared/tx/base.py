@@ -21,7 +21,7 @@ from shared.tx.rlp import (
     MAX_UINT_BYTES,
     RLPValue,
     Span,
-    encode,
+    encode_list,
     encode_uint,
     item_path,
     read_top,
@@ -105,14 +105,30 @@ class TransactionBase(ABC):
 
     def rlp_fields(self) -> tuple[RLPValue, ...]:
         """The unsigned fields as RLP values, in the layout's wire order."""
-        return tuple(encode_value(spec, self._wire_value(spec)) for spec in self.FIELDS)
-
-    def _wire_value(self, spec: FieldSpec) -> object:
-        return 0 if spec.kind is _ZERO else getattr(self, spec.name)
+        # Every value was checked against its spec when the object was built, so each kind
+        # is written directly: integers minimal big-endian (0 is the empty string), no
+        # destination the empty string (creation), the EIP-155 placeholders 0.
+        values: list[RLPValue] = []
+        for spec in self.FIELDS:
+            kind = spec.kind
+            if kind is _UINT:
+                number: int = getattr(self, spec.name)
+                values.append(number.to_bytes((number.bit_length() + 7) // 8, "big"))
+            elif kind is _BYTES:
+                values.append(getattr(self, spec.name))
+            elif kind is _DESTINATION:
+                to: Address | None = getattr(self, spec.name)
+                values.append(b"" if to is None else to.raw)
+            elif kind is _ZERO:
+                values.append(b"")
+            else:
+                entries: AccessList = getattr(self, spec.name)
+                values.append(tuple((entry.address.raw, entry.storage_keys) for entry in entries))
+        return tuple(values)
 
     def unsigned_payload(self) -> bytes:
         """The exact bytes that are hashed for signing (equal to the decoded input)."""
-        return self.type_prefix() + encode(self.rlp_fields())
+        return self.type_prefix() + encode_list(self.rlp_fields())
 
     def signing_hash(self) -> bytes:
         """keccak256 of :meth:`unsigned_payload`: the digest the signer signs."""
@@ -144,8 +160,23 @@ class TransactionBase(ABC):
         """
         transaction = object.__new__(cls)
         for spec, span in zip(cls.FIELDS, spans, strict=True):
+            kind = spec.kind
+            _, start, end, is_list = span
+            # The common integer read inline: a byte string of at most 32 bytes with no
+            # leading zero byte, within the field's bounds. Anything else goes through
+            # decode_field, which makes the same checks and raises the error.
+            if (
+                kind is _UINT
+                and not is_list
+                and end - start <= MAX_UINT_BYTES
+                and (start == end or data[start])
+            ):
+                number = int.from_bytes(data[start:end], "big")
+                if spec.minimum <= number < spec.limit:
+                    object.__setattr__(transaction, spec.name, number)
+                    continue
             value = decode_field(data, spec, span)
-            if spec.kind is not _ZERO:
+            if kind is not _ZERO:
                 object.__setattr__(transaction, spec.name, value)
         transaction._check_order()
         return transaction
@@ -283,27 +314,6 @@ def _check_access_list(value: object, path: str) -> None:
                 )
 
 
-def encode_value(spec: FieldSpec, value: object) -> RLPValue:
-    """The RLP value of one checked field."""
-    if isinstance(value, bool):
-        raise TypeError(f"{spec.name}: bool is not an RLP value")
-    if isinstance(value, int):
-        return encode_uint(value)
-    if value is None:
-        return b""
-    if isinstance(value, Address):
-        return value.raw
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, tuple):
-        return tuple(
-            (entry.address.raw, tuple(entry.storage_keys))
-            for entry in value
-            if isinstance(entry, AccessListEntry)
-        )
-    raise TypeError(f"{spec.name}: cannot encode {type(value).__name__}")
-
-
 class TypedTransactionBase(TransactionBase):
     """An EIP-2718 typed transaction: ``type || rlp(fields)``, signed with y-parity."""
 
@@ -318,4 +328,4 @@ class TypedTransactionBase(TransactionBase):
             )
         check_signature_values(r, s)
         signature = (encode_uint(v), encode_uint(r), encode_uint(s))
-        return self.type_prefix() + encode(self.rlp_fields() + signature)
+        return self.type_prefix() + encode_list(self.rlp_fields() + signature)

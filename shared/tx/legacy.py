@@ -8,7 +8,7 @@ from typing import ClassVar
 from shared.errors import TransactionError
 from shared.tx.base import ROOT, TransactionBase, check_signature_values
 from shared.tx.fields import LEGACY_FIELDS, PRE_EIP155_FIELD_COUNT, FieldSpec, names_of
-from shared.tx.rlp import Span, check_count, encode, encode_uint, scan_list
+from shared.tx.rlp import Span, check_count, encode_list, encode_uint, scan_list
 
 # EIP-155: the six fields before [chainId, 0, 0] are those of the signed transaction too.
 _SIGNED_PREFIX_FIELDS = 6
@@ -45,7 +45,7 @@ class LegacyTransaction(TransactionBase):
             )
         check_signature_values(r, s)
         signature = (encode_uint(v), encode_uint(r), encode_uint(s))
-        return encode(self.rlp_fields()[:_SIGNED_PREFIX_FIELDS] + signature)
+        return encode_list(self.rlp_fields()[:_SIGNED_PREFIX_FIELDS] + signature)
 
     @classmethod
     def scan_fields(cls, data: bytes, span: Span) -> list[Span]:

@@ -147,7 +147,22 @@ def scan_list(
             key = labels[index]
         elif names is not None and exact:
             raise RLPError(path, f"too many items: expected {len(labels)}", offset=position)
-        child = read_span(data, position, end, path, key, depth + 1)
+        # The common case read inline: a byte string with a one-byte header that is its
+        # canonical form (not 0x81 before a byte below 0x80) and ends inside the list, at a
+        # depth within MAX_DEPTH. Anything else, valid or not, goes through read_span, which
+        # makes the same checks and raises the error.
+        prefix = data[position]
+        if prefix < _SHORT_STRING and depth < MAX_DEPTH:
+            child = position, position, position + 1, False
+        elif prefix <= _LONG_STRING and depth < MAX_DEPTH:
+            start = position + 1
+            stop = start + prefix - _SHORT_STRING
+            if stop <= end and (stop != start + 1 or data[start] >= _SHORT_STRING):
+                child = position, start, stop, False
+            else:
+                child = read_span(data, position, end, path, key, depth + 1)
+        else:
+            child = read_span(data, position, end, path, key, depth + 1)
         children.append(child)
         position = child[2]
     if names is not None and exact:
@@ -268,9 +283,15 @@ def encode_uint(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
-def _length_header(length: int, base: int) -> bytes:
-    if length < _SHORT_LIMIT:
-        return bytes([base + length])
+# Yellow Paper, Appendix B: the one-byte headers of strings and lists shorter than 56 bytes,
+# made once (every transaction field has one; bytes([base + n]) per field cost a call each).
+_STRING_HEADERS = tuple(bytes([_SHORT_STRING + length]) for length in range(_SHORT_LIMIT))
+_LIST_HEADERS = tuple(bytes([_SHORT_LIST + length]) for length in range(_SHORT_LIMIT))
+
+
+def _long_header(length: int, base: int) -> bytes:
+    # Yellow Paper, Appendix B: base + 55 + len(BE(length)), then BE(length) with no leading
+    # zero byte; base is 0x80 for a string, 0xc0 for a list.
     length_bytes = encode_uint(length)
     return bytes([base + _SHORT_LIMIT - 1 + len(length_bytes)]) + length_bytes
 
@@ -278,8 +299,31 @@ def _length_header(length: int, base: int) -> bytes:
 def encode(value: RLPValue) -> bytes:
     """Canonical RLP of ``value`` (bytes or nested tuples of bytes)."""
     if isinstance(value, bytes):
-        if len(value) == 1 and value[0] < _SHORT_STRING:
+        length = len(value)
+        if length == 1 and value[0] < _SHORT_STRING:
             return value
-        return _length_header(len(value), _SHORT_STRING) + value
-    payload = b"".join(encode(child) for child in value)
-    return _length_header(len(payload), _SHORT_LIST) + payload
+        if length < _SHORT_LIMIT:
+            return _STRING_HEADERS[length] + value
+        return _long_header(length, _SHORT_STRING) + value
+    return encode_list(value)
+
+
+def encode_list(items: Sequence[RLPValue]) -> bytes:
+    """Canonical RLP of the list of ``items``.
+
+    Short byte strings, which are nearly every transaction field, are written here with
+    their header rather than through one :func:`encode` call each.
+    """
+    parts: list[bytes] = []
+    for item in items:
+        if isinstance(item, bytes) and len(item) < _SHORT_LIMIT:
+            if len(item) != 1 or item[0] >= _SHORT_STRING:
+                parts.append(_STRING_HEADERS[len(item)])
+            parts.append(item)
+        else:
+            parts.append(encode(item))
+    payload = b"".join(parts)
+    length = len(payload)
+    if length < _SHORT_LIMIT:
+        return _LIST_HEADERS[length] + payload
+    return _long_header(length, _SHORT_LIST) + payload

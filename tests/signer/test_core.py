@@ -325,6 +325,30 @@ def test_address_of_another_key_is_refused_and_audited(home: SignerHome) -> None
     assert decisions(home)[0]["account"] is None
 
 
+def test_batch_items_sharing_a_keypath_are_each_checked_with_their_own_address(
+    home: SignerHome,
+) -> None:
+    # prepare asks the key check once per distinct (keypath, address): the decoded items
+    # share one keypath object, so the address must still tell their answers apart.
+    own = Address(bytes.fromhex(eth_key(STANDARD[0]).address[2:]))
+    other = Address(bytes.fromhex(eth_key(STANDARD[1]).address[2:]))
+    asked = [
+        tx_request(eip1559(0)),
+        tx_request(eip1559(1), address=other),
+        tx_request(eip1559(2), address=own),
+        tx_request(eip1559(3), address=other),
+        tx_request(eip1559(4), scheme_path(Scheme.STANDARD, 7)),
+    ]
+    with SignerCore.open(home, probe=OFFLINE) as core:
+        prepared = prepare(home, core, _ur(asked, batch=True))
+    items = prepared.items
+    assert items[0].request.derivation_path is items[1].request.derivation_path
+    assert [item.account is not None for item in items] == [True, False, True, False, False]
+    assert items[1].key_refusal == items[3].key_refusal
+    assert items[1].key_refusal is not None and "names address" in items[1].key_refusal
+    assert items[4].key_refusal is not None and "not an enrolled account" in items[4].key_refusal
+
+
 def test_path_not_enrolled_is_refused(home: SignerHome) -> None:
     _, result = run(home, [tx_request(eip1559(0), scheme_path(Scheme.STANDARD, 7))])
     assert result.items[0].outcome is Outcome.REFUSED

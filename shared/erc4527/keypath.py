@@ -75,11 +75,15 @@ class Keypath:
     # True when some step is the wildcard ``*``. Computed once: a decoded keypath serves
     # every request of a batch (see from_tagged), and each request asks.
     has_wildcard: bool = field(init=False, repr=False, compare=False)
+    # str(): computed once for the same reason (the signer's audit records it per request).
+    _text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_keypath(KEYPATH_TYPE, self.components, self.source_fingerprint, self.depth)
         wildcard = None in [component.index for component in self.components]
         object.__setattr__(self, "has_wildcard", wildcard)
+        text = "/".join(["m", *(str(component) for component in self.components)])
+        object.__setattr__(self, "_text", text)
 
     @classmethod
     def parse(
@@ -107,12 +111,12 @@ class Keypath:
         return cls(tuple(components), source_fingerprint, depth)
 
     def __str__(self) -> str:
-        return "/".join(["m", *(str(component) for component in self.components)])
+        return self._text
 
     @property
     def path_text(self) -> str:
         """The steps without the ``m/`` prefix (``44'/60'/0'``), as Keystone's ``getPath``."""
-        return "/".join(str(component) for component in self.components)
+        return self._text[2:]
 
     def describe(self) -> dict[str, object]:
         """JSON-safe fields: steps as text, fingerprint as 8 hex digits, depth."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -49,6 +50,15 @@ def test_wildcards_and_the_empty_path() -> None:
     root = Keypath.parse("m", source_fingerprint=7)
     assert root.components == ()
     assert str(root) == "m"
+
+
+def test_the_text_is_computed_once_and_follows_a_changed_copy() -> None:
+    path = Keypath.parse("m/44'/60'/0'/0/1", source_fingerprint=1)
+    assert str(path) is str(path)
+    changed = replace(path, components=(PathComponent(None, False), PathComponent(7, True)))
+    assert str(changed) == "m/*/7'" and changed.path_text == "*/7'"
+    assert repr(changed) == repr(Keypath(changed.components, 1))
+    assert changed == Keypath.parse("m/*/7'", source_fingerprint=1)
 
 
 def test_empty_path_needs_a_fingerprint() -> None:

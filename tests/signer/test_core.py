@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import uuid
@@ -642,3 +643,34 @@ def test_response_answers_exactly_the_approved_items(
     assert result.response is not None
     answered = [s.request_id for s in EthBatchSignature.from_ur(result.response).signatures]
     assert answered == [r.request_id for r, ok in zip(asked, allowed, strict=True) if ok]
+
+
+# --- the cyclic garbage collector -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
+def test_prepare_and_sign_pause_the_collector_and_restore_its_state(
+    home: SignerHome, enabled: bool
+) -> None:
+    # The core reads its clock inside prepare and sign: each reading notes the collector's state.
+    seen: list[bool] = []
+
+    def clock() -> float:
+        seen.append(gc.isenabled())
+        return 1_700_000_000.0
+
+    was_enabled = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        with SignerCore.open(home, probe=OFFLINE, clock=clock) as core:
+            seen.clear()
+            prepared = prepare(home, core, _ur([tx_request(eip1559(0))], batch=False))
+            assert seen and not any(seen) and gc.isenabled() is enabled
+            seen.clear()
+            result = core.sign(prepared, unlock=Unlocker(home))
+            assert seen and not any(seen) and gc.isenabled() is enabled
+        assert result.signed == 1
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -24,7 +24,10 @@ class RequestId:
     raw: bytes
 
     def __post_init__(self) -> None:
-        check_length(self.raw, "request-id", UUID_LENGTH)
+        raw = self.raw
+        # One per request: the helper (and its error) only when the plain check fails.
+        if type(raw) is not bytes or len(raw) != UUID_LENGTH:
+            check_length(raw, "request-id", UUID_LENGTH)
 
     @classmethod
     def parse(cls, text: str) -> RequestId:
@@ -50,6 +53,11 @@ class RequestId:
     @classmethod
     def from_value(cls, value: CborValue, field: str) -> RequestId:
         """Read ``#6.37(bytes .size 16)`` from a decoded CBOR value."""
+        if type(value) is Tag and value.number == UUID_TAG:
+            raw = value.value
+            if type(raw) is bytes and len(raw) == UUID_LENGTH:
+                return cls(raw)
+        # Anything else is read with the schema helpers, which name what is wrong.
         raw = as_bytes(untag(value, field, UUID_TAG), field)
         try:
             # The constructor checks the length, under the field name "request-id".

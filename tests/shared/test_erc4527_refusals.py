@@ -681,3 +681,34 @@ def test_signature_constructor_accepts_the_edges() -> None:
     top = EthSignature(bytes(32), b"\xff" * 32, 2**72 - 1, RequestId(UUID), "coldsign")
     assert top.signature == bytes(32) + b"\xff" * 32 + b"\xff" * 9
     assert EthSignature(bytes(32), bytes(32), 0).signature == bytes(65)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (Tag(304, UUID), "expected tag 37, got tag 304"),
+        (UUID, "expected tag 37, got a byte string"),
+        (Tag(37, UUID[:15]), "expected 16 bytes, got 15"),
+        (Tag(37, UUID + b"\x00"), "expected 16 bytes, got 17"),
+        (Tag(37, "x" * 16), "expected a byte string, got a text string"),
+        (Tag(37, [1]), "expected a byte string, got an array"),
+    ],
+)
+def test_request_id_refusal_names_the_field_and_reason(value: CborValue, reason: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        RequestId.from_value(value, "eth-sign-request.request-id")
+    assert (caught.value.field, caught.value.reason) == ("eth-sign-request.request-id", reason)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (UUID[:15], "expected 16 bytes, got 15"),
+        (bytearray(UUID), "expected bytes, got bytearray"),
+        (UUID.hex(), "expected bytes, got str"),
+    ],
+)
+def test_constructing_an_invalid_request_id_names_the_reason(raw: Any, reason: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        RequestId(raw)
+    assert (caught.value.field, caught.value.reason) == ("request-id", reason)

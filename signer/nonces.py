@@ -45,9 +45,10 @@ _RLP_ZERO = b"\x80"
 _SHORT_LIST = 0xC0
 _LONG_LIST = 0xF7
 _SHORT_LIMIT = 56
-# Where the fee fields sit in each layout's RLP list (positions in FIELDS order), found once
-# per transaction class: a pure function of the class's constant layout.
-_FEE_POSITIONS: dict[type[Transaction], tuple[int, ...]] = {}
+# Each transaction class's layout as the splice needs it: the length of its EIP-2718 type
+# prefix (none for legacy) and where its fee fields sit in its RLP list (FIELDS order).
+# Found once per class: a pure function of the class's constant layout.
+_FEE_LAYOUTS: dict[type[Transaction], tuple[int, tuple[int, ...]]] = {}
 
 
 def fee_neutral_payload(transaction: Transaction, unsigned_payload: bytes | None = None) -> bytes:
@@ -61,15 +62,12 @@ def fee_neutral_payload(transaction: Transaction, unsigned_payload: bytes | None
     rest is copied as it is.
     """
     payload = transaction.unsigned_payload() if unsigned_payload is None else unsigned_payload
-    positions = _FEE_POSITIONS.get(type(transaction))
-    if positions is None:
-        positions = tuple(
-            index for index, spec in enumerate(transaction.FIELDS) if spec.name in FEE_FIELDS
-        )
-        _FEE_POSITIONS[type(transaction)] = positions
+    layout = _FEE_LAYOUTS.get(type(transaction))
+    if layout is None:
+        layout = _FEE_LAYOUTS[type(transaction)] = _fee_layout(transaction)
+    prefix_length, positions = layout
     # EIP-2718: type || rlp(fields) for a typed transaction; rlp(fields) for legacy.
-    prefix = transaction.type_prefix()
-    _, start, end, _ = read_top(payload, len(prefix), "sign-data")
+    _, start, end, _ = read_top(payload, prefix_length, "sign-data")
     parts = []
     copied = position = start
     for index in range(positions[-1] + 1):
@@ -81,7 +79,14 @@ def fee_neutral_payload(transaction: Transaction, unsigned_payload: bytes | None
         position = item_end
     parts.append(payload[copied:end])
     body = b"".join(parts)
-    return prefix + _list_header(len(body)) + body
+    return payload[:prefix_length] + _list_header(len(body)) + body
+
+
+def _fee_layout(transaction: Transaction) -> tuple[int, tuple[int, ...]]:
+    positions = tuple(
+        index for index, spec in enumerate(transaction.FIELDS) if spec.name in FEE_FIELDS
+    )
+    return len(transaction.type_prefix()), positions
 
 
 def _list_header(length: int) -> bytes:
@@ -140,6 +145,10 @@ def ledger_entry(
 
 # A label that keeps spend ids apart from every other SHA-256 the signer computes.
 SPEND_ID_DOMAIN = b"coldsign spend id v1"
+# The preimages' constant starts: domain || 0x00 || u8(kind) for each nonce kind, and
+# domain || 0x01 (see spend_id), written out once.
+_KEYED_PREFIX = {kind: SPEND_ID_DOMAIN + b"\x00" + bytes((int(kind),)) for kind in NonceKind}
+_UNKEYED_PREFIX = SPEND_ID_DOMAIN + b"\x01"
 
 
 def spend_id(entry: LedgerEntry | None, digest: bytes, signer: bytes) -> bytes:
@@ -151,13 +160,15 @@ def spend_id(entry: LedgerEntry | None, digest: bytes, signer: bytes) -> bytes:
     and ``signer`` the 20-byte signing address.
     """
     if entry is None:
-        return hashlib.sha256(SPEND_ID_DOMAIN + b"\x01" + signer + digest).digest()
+        return hashlib.sha256(_UNKEYED_PREFIX + signer + digest).digest()
     return hashlib.sha256(
-        SPEND_ID_DOMAIN
-        + b"\x00"
-        + bytes([int(entry.kind)])
-        + entry.chain_id.to_bytes(32, "big")
-        + entry.account
-        + entry.nonce.to_bytes(32, "big")
-        + entry.fee_neutral_digest
+        b"".join(
+            (
+                _KEYED_PREFIX[entry.kind],
+                entry.chain_id.to_bytes(32, "big"),
+                entry.account,
+                entry.nonce.to_bytes(32, "big"),
+                entry.fee_neutral_digest,
+            )
+        )
     ).digest()

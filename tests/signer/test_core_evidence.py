@@ -1,5 +1,5 @@
-"""The review digest the core records and the ledger's fee-neutral payload: each equals the
-computation its docstring defines, written out the long way."""
+"""The review digest the core records, the ledger's fee-neutral payload and the limits store's
+spend id: each equals the computation its docstring defines, written out the long way."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from shared.tx import (
     Transaction,
 )
 from signer.evidence import review_digest
-from signer.nonces import fee_neutral_payload
+from signer.ledger import LedgerEntry, NonceKind
+from signer.nonces import fee_neutral_payload, spend_id
 
 TOKEN = Address(bytes.fromhex("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"))
 DESTINATION = Address(bytes.fromhex("a0ee7a142d267c1f36714e4a8f75612f20a79720"))
@@ -219,3 +220,64 @@ def test_the_fee_neutral_payload_rewrites_the_list_header(
     neutral = fee_neutral_payload(transaction, payload)
     assert (payload[1], neutral[1]) == (before, after)
     assert neutral == fee_neutral_copy(transaction)
+
+
+def documented_spend_id(entry: LedgerEntry | None, digest: bytes, signer: bytes) -> bytes:
+    """signer/nonces.py's spend_id docstring, literally."""
+    domain = b"coldsign spend id v1"
+    if entry is None:
+        return hashlib.sha256(domain + b"\x01" + signer + digest).digest()
+    preimage = (
+        domain
+        + b"\x00"
+        + int(entry.kind).to_bytes(1, "big")
+        + entry.chain_id.to_bytes(32, "big")
+        + entry.account
+        + entry.nonce.to_bytes(32, "big")
+        + entry.fee_neutral_digest
+    )
+    return hashlib.sha256(preimage).digest()
+
+
+@st.composite
+def ledger_entries(draw: st.DrawFn) -> LedgerEntry:
+    kind = draw(st.sampled_from(NonceKind))
+    limit = 2**64 - 1 if kind is NonceKind.ACCOUNT else 2**256 - 1
+    return LedgerEntry(
+        kind=kind,
+        chain_id=draw(st.integers(min_value=1, max_value=2**256 - 1)),
+        account=draw(st.binary(min_size=20, max_size=20)),
+        nonce=draw(st.integers(min_value=0, max_value=limit)),
+        payload_digest=draw(st.binary(min_size=32, max_size=32)),
+        fee_neutral_digest=draw(st.binary(min_size=32, max_size=32)),
+        max_fee=draw(uints),
+        priority_fee=draw(uints),
+    )
+
+
+@given(
+    st.none() | ledger_entries(),
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=20, max_size=20),
+)
+def test_the_spend_id_is_the_documented_one(
+    entry: LedgerEntry | None, digest: bytes, signer: bytes
+) -> None:
+    assert spend_id(entry, digest, signer) == documented_spend_id(entry, digest, signer)
+
+
+def test_spend_ids_stay_what_the_limits_store_already_holds() -> None:
+    # Ids the store recorded before: computed by the first implementation of spend_id.
+    account = LedgerEntry(
+        NonceKind.ACCOUNT, 2**64 + 5, bytes(range(20)), 7, bytes(32), bytes(range(32)), 3, 2
+    )
+    safe = dataclasses.replace(account, kind=NonceKind.SAFE, nonce=2**255 + 3)
+    assert [
+        spend_id(account, bytes(32), bytes(20)).hex(),
+        spend_id(safe, bytes(32), bytes(20)).hex(),
+        spend_id(None, bytes(range(32)), bytes(range(20))).hex(),
+    ] == [
+        "7387bd0051f28352f4cd17d87addb51970034dd7a50419ce83983c78e976c263",
+        "a406b1e76980e551e8063836001e0ef68a04c76a6a89832c24c45b3c59d0cff3",
+        "9cffd479276ab860cbb3a2a9736ff20351be007b5471e44b1002e2dbdc628e94",
+    ]

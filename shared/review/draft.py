@@ -231,7 +231,7 @@ class Draft:
             payments=payments,
             totals=totals_of(payments),
             fee_cap_wei=fee_cap_wei,
-            warnings=sort_warnings(self.warnings),
+            warnings=sort_warnings(self.warnings) if self.warnings else (),
             subject=subject,
         )
 

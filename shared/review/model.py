@@ -6,13 +6,14 @@ where it came from (:class:`Source`), every amount as an integer of base units o
 decoded objects (:class:`Subject`) so a policy layer judges exactly what was shown.
 
 The records a review holds many of, built for every request of a batch (:class:`ReviewField`,
-:class:`Payment`, :class:`Asset`), are typed named tuples rather than frozen dataclasses: as
-immutable, with the same attributes, equality, hash and repr between themselves, but built
-through one C-level tuple constructor instead of one ``object.__setattr__`` per field
-(~0.17 against ~0.48 us for six fields on the benchmark machine, and a review of a plain
-transfer builds a dozen). No reader uses dataclass features on them (no ``replace``,
-``fields`` or ``asdict``). Records with a ``count`` field (which would shadow
-``tuple.count``) or that callers copy with ``dataclasses.replace`` stay frozen dataclasses.
+:class:`Payment`, :class:`Asset`, :class:`Subject`), are typed named tuples rather than frozen
+dataclasses: as immutable, with the same attributes, and equality, hash and repr between
+themselves, but built through one C-level tuple constructor instead of one
+``object.__setattr__`` per field (~0.17 against ~0.48 us for six fields on the benchmark
+machine, and a review of a plain transfer builds a dozen). No reader uses dataclass features
+on them (no ``replace``, ``fields`` or ``asdict``). Records with a ``count`` field (which would
+shadow ``tuple.count``) or that callers copy with ``dataclasses.replace`` (:class:`Review`,
+:class:`ReviewWarning`) stay frozen dataclasses.
 """
 
 from __future__ import annotations
@@ -151,8 +152,7 @@ class SafeTransaction:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
+class Subject(NamedTuple):
     """The decoded objects a review was built from, kept for the policy layer.
 
     ``transaction`` and ``call`` (its call tree) for a transaction; ``typed_data`` and

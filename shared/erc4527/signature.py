@@ -134,7 +134,10 @@ class EthSignature:
     @property
     def signature(self) -> bytes:
         """``r || s || v`` as it travels: v big-endian in the fewest bytes, at least one."""
-        return self.r + self.s + self.v.to_bytes(max(1, (self.v.bit_length() + 7) // 8), "big")
+        v = self.v
+        # One byte for y-parity and 27/28; more only for EIP-155 v of chain ids above 109.
+        length = 1 if v < 0x100 else (v.bit_length() + 7) // 8
+        return self.r + self.s + v.to_bytes(length, "big")
 
     @classmethod
     def from_signature_bytes(

@@ -681,6 +681,8 @@ def test_signature_constructor_accepts_the_edges() -> None:
     top = EthSignature(bytes(32), b"\xff" * 32, 2**72 - 1, RequestId(UUID), "coldsign")
     assert top.signature == bytes(32) + b"\xff" * 32 + b"\xff" * 9
     assert EthSignature(bytes(32), bytes(32), 0).signature == bytes(65)
+    assert EthSignature(bytes(32), bytes(32), 255).signature[64:] == b"\xff"
+    assert EthSignature(bytes(32), bytes(32), 256).signature[64:] == b"\x01\x00"
 
 
 @pytest.mark.parametrize(

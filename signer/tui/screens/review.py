@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from shared.review.draft import asset_key
 from shared.review.model import Asset, AssetTotal
 from signer.core import PreparedItem, PreparedRequest
 from signer.policy.model import Policy
@@ -69,7 +70,9 @@ def signable_totals(prepared: PreparedRequest) -> list[AssetTotal]:
         for payment in item.review.payments:
             amount, count = sums.get(payment.asset, (0, 0))
             sums[payment.asset] = (amount + payment.amount, count + 1)
-    return [AssetTotal(asset, amount, count) for asset, (amount, count) in sorted(sums.items())]
+    # Assets have no order of their own: sorted as the review's totals are (chain, native first).
+    ordered = sorted(sums.items(), key=lambda entry: asset_key(entry[0]))
+    return [AssetTotal(asset, amount, count) for asset, (amount, count) in ordered]
 
 
 def batch_summary(prepared: PreparedRequest) -> Text:

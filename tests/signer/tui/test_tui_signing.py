@@ -391,3 +391,24 @@ async def test_undecodable_item_and_unenrolled_key_are_refused_by_name(
         await settle(pilot)
         assert "SIGNED 1 OF 3" in screen_words(app)
     assert decisions(home) == ["signed", "refused", "refused"]
+
+
+async def test_partial_batch_of_ether_and_a_token_totals_what_would_be_signed(
+    home: SignerHome, clock: FakeClock, tmp_path: Path
+) -> None:
+    # Two signable assets and a refused item: the "Would sign" totals sort assets (native coin
+    # first); assets have no order of their own, so the screen must sort them by a key.
+    requests = (
+        transfer(0, HOT, usdc=2_500_500_000),
+        transfer(1, HOT, eth=10**18),
+        transfer(2, STRANGER, eth=5),
+    )
+    video = record_video(batch_ur(*requests), tmp_path / "batch.mp4")
+    app = app_with_camera(home, clock, video)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan_and_review(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        text = screen_words(app)
+        ether = text.index("Would sign 1 ETH in 1 payment(s)")
+        token = text.index("Would sign 2,500.5 USDC in 1 payment(s)")
+        assert ether < token

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import rlp as pyrlp  # type: ignore[import-untyped]
+import rlp as pyrlp
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -674,3 +674,25 @@ def test_prepare_and_sign_pause_the_collector_and_restore_its_state(
     finally:
         if was_enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
+def test_the_collector_state_is_restored_when_sign_fails_and_after_reject(
+    home: SignerHome, enabled: bool
+) -> None:
+    was_enabled = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        with SignerCore.open(home, probe=OFFLINE) as core:
+            prepared = prepare(home, core, _ur([tx_request(eip1559(0))], batch=False))
+            # A failed unlock leaves sign by an exception, from inside the paused section.
+            with pytest.raises(WrongPassphraseError):
+                core.sign(prepared, unlock=Unlocker(home, "not the passphrase"))
+            assert gc.isenabled() is enabled
+            rejected = core.reject(prepared, "not today")
+            assert gc.isenabled() is enabled
+        assert [item.outcome for item in rejected.items] == [Outcome.REFUSED]
+    finally:
+        if was_enabled:
+            gc.enable()

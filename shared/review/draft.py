@@ -25,8 +25,11 @@ from shared.review.model import (
 from shared.review.warnings import RANK, WarningCode, severity_of
 
 # Single-line texts remembered escaped: a batch repeats the same origin (and token names)
-# on every item; the bound keeps memory flat whatever a requester sends.
+# on every item. Only short texts are kept: Draft.text also shows ABI and EIP-712 strings as
+# long as a whole sign-data, so with both bounds the cache holds at most a few megabytes
+# whatever a requester sends.
 _DISPLAY_CACHE = 1024
+_DISPLAY_CACHED_LENGTH = 256
 
 
 class Draft:
@@ -83,7 +86,10 @@ class Draft:
 
     def text(self, label: str, raw: str, *, path: str, source: Source = Source.DECODED) -> None:
         """Add untrusted text, escaped; warn when anything had to be escaped visibly."""
-        shown = _single_line_display(raw)
+        if len(raw) <= _DISPLAY_CACHED_LENGTH:
+            shown = _single_line_display(raw)
+        else:
+            shown = safe_display(raw)
         self.add(label, shown.text, source)
         self.warn_escaped(shown.reasons, label, path)
 

@@ -20,7 +20,7 @@ from shared.registry.model import (
     Token,
 )
 from shared.review.amounts import gwei_text
-from shared.review.draft import _single_line_display
+from shared.review.draft import Draft, _single_line_display
 from shared.review.model import ReviewField, Source
 from shared.review.request_fields import _chain_id_field, _path_field
 from shared.review.transaction import _gas_limit_field, _gwei_field
@@ -188,3 +188,18 @@ def test_the_review_caches_are_bounded() -> None:
     for cached in (_gwei_field, _gas_limit_field, _chain_id_field, _single_line_display):
         info = cached.cache_info()
         assert info.maxsize is not None and info.currsize <= info.maxsize
+
+
+def test_the_display_cache_keeps_no_long_text() -> None:
+    # Draft.text also shows ABI and EIP-712 strings as long as a whole sign-data (64 KiB), and
+    # escaping can make them four times longer: a cache bounded only in entries would keep
+    # hundreds of megabytes a requester chose, long after the review. Only short texts (an
+    # origin, a token name) are remembered.
+    _single_line_display.cache_clear()
+    long_text = "\x01" * 60_000
+    draft = Draft(Registries.build(), 1)
+    draft.text("name", long_text, path="name")
+    assert draft.fields[-1].value == safe_display(long_text).text
+    assert _single_line_display.cache_info().currsize == 0
+    draft.text("origin", "metamask", path="origin")
+    assert _single_line_display.cache_info().currsize == 1

@@ -38,28 +38,11 @@ if len(_WORD_VALUE) != 256 or len(_MINIMAL_VALUE) != 256:
 _FIRST_LETTERS = bytes(ord(code[0]) for code in _MINIMAL)
 _LAST_LETTERS = bytes(ord(code[1]) for code in _MINIMAL)
 
-# Minimal decoding works on all pairs at once with C-level bytes and int operations (a loop
-# per pair costs more than the rest of a part's decoding). Every letter becomes its index
-# (a = 0 .. z = 25; any other byte 0, which the round trip in _decode_minimal refuses), a pair
-# (f, l) becomes the index f * 26 + l < 676, and three translation tables, one per high byte
-# of that index, give the byte value.
-_LETTER_INDEX = bytes(byte - 0x61 if 0x61 <= byte <= 0x7A else 0 for byte in range(256))
-_PAIR_INDEX = {
-    (ord(code[0]) - 0x61) * 26 + ord(code[1]) - 0x61: v for v, code in enumerate(_MINIMAL)
-}
-# Per high byte 0..2 of the index: (the byte values by the index's low byte, and a table
-# that turns that high byte into a 0xff mask byte and any other into 0x00).
-_BY_HIGH_BYTE = tuple(
-    (
-        bytes(_PAIR_INDEX.get(high << 8 | low, 0) for low in range(256)),
-        bytes(0xFF if byte == high else 0 for byte in range(256)),
-    )
-    for high in range(3)
-)
-
-# For the error message only: each pair of the ASCII text read as UTF-16-LE is one code point
-# (first + 256 * second, below 0x8000), translated to its byte value or to _NOT_A_CODE, which
-# a latin-1 encode refuses at the first pair that is not a minimal byteword.
+# Minimal decoding in two C-level passes instead of a loop per pair: the ASCII text read as
+# UTF-16-LE is one code point per letter pair (first + 256 * second, below 0x8000), and this
+# table translates every such code point to its byte value, or to _NOT_A_CODE, which the final
+# latin-1 encode refuses at the first pair that is not a minimal byteword (every byte value is
+# below 256, _NOT_A_CODE is not).
 _NOT_A_CODE = 0x100
 _PAIR_TABLE: list[int] = [_NOT_A_CODE] * 0x8000
 for _value, _code in enumerate(_MINIMAL):
@@ -139,24 +122,7 @@ def _encode_minimal(framed: bytes) -> bytes:
 def _decode_minimal(lowered: str) -> bytes:
     if len(lowered) % 2:
         raise BytewordsError(_FIELD, f"odd length {len(lowered)}; minimal bytewords come in pairs")
-    text = lowered.encode("ascii")
-    # Lanes of 16 bits, one per pair, each f * 256 + l.
-    lanes = int.from_bytes(text.translate(_LETTER_INDEX), "big")
-    # f * 26 + l in every lane at once; no lane borrows from the next, as f * 26 + l >= 0.
-    indexes = lanes - 230 * ((lanes >> 8) & int.from_bytes(b"\x00\xff" * (len(text) // 2), "big"))
-    spread = indexes.to_bytes(len(text), "big")
-    high, low = spread[0::2], spread[1::2]
-    value = 0
-    for values, select in _BY_HIGH_BYTE:
-        value |= int.from_bytes(low.translate(values), "big") & int.from_bytes(
-            high.translate(select), "big"
-        )
-    framed = value.to_bytes(len(text) // 2, "big")
-    # Accepted only when it encodes back to the text exactly: each byte has one minimal code,
-    # so this holds for exactly the texts made of minimal bytewords.
-    if _encode_minimal(framed) == text:
-        return framed
-    pairs = text.decode("utf-16-le").translate(_PAIR_TABLE)
+    pairs = lowered.encode("ascii").decode("utf-16-le").translate(_PAIR_TABLE)
     try:
         return pairs.encode("latin-1")
     except UnicodeEncodeError as exc:

@@ -494,7 +494,7 @@ def _by_asset(item: tuple[AssetKey, tuple[str, int]]) -> tuple[int, bytes]:
 
 # Safe to share: a pure function of two immutable values. A token's name checksums its
 # address (a Keccak-256), once per asset instead of once per payment. Bounded.
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024, typed=True)
 def _asset_name(asset: AssetKey, symbol: str | None) -> str:
     if symbol and symbol != "?":
         return f"{symbol} ({asset.describe()})"

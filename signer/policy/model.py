@@ -41,8 +41,9 @@ class AssetKey:
 
 
 # Safe to share: an AssetKey is an immutable value of its two arguments. Bounded: a request
-# names few assets, and a full cache only costs a new object per call.
-@lru_cache(maxsize=1024)
+# names few assets, and a full cache only costs a new object per call. Typed, so that 1 and
+# True never share an entry.
+@lru_cache(maxsize=1024, typed=True)
 def asset_key(chain_id: int, token: Address | None) -> AssetKey:
     """The :class:`AssetKey` of ``token`` (None: native coin) on ``chain_id``, made once."""
     return AssetKey(chain_id, token)

@@ -93,8 +93,9 @@ class PlainTransfer(NamedTuple):
     """Empty call data: a transfer of ``value`` wei of the native coin to ``to``.
 
     A typed named tuple rather than a frozen dataclass: one is built for every plain transfer
-    of a batch, and a tuple is built without one ``object.__setattr__`` per field (the
-    immutability, attributes, equality and hash are those the dataclass had).
+    of a batch, and a tuple is built without one ``object.__setattr__`` per field. It is as
+    immutable, with the same attributes, but as a tuple it also equals (and hashes as) a plain
+    tuple of the same values; callers tell calls apart by type, never by tuple equality.
     """
 
     to: Address

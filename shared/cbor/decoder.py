@@ -38,10 +38,11 @@ def decode(
 
     Arrays come back as ``list``, maps as ``dict``, tags as :class:`Tag`. A tag whose
     number is in ``shared_tags`` (and in ``allowed_tags``) comes back as an
-    :class:`EncodedTag` carrying its content's bytes; when that content repeats an earlier
-    one of the same tag byte for byte, the same object is returned again, so its value is
-    shared and must not be mutated. A tag whose number is in ``encoded_tags`` (and in
-    ``allowed_tags``) also comes back as an :class:`EncodedTag`, never shared. Raises
+    :class:`EncodedTag` carrying its content's bytes; when that content repeats the previous
+    content of the same tag byte for byte (and fits the limits where it stands), the previous
+    object is returned again, so its value is shared and must not be mutated. A tag whose
+    number is in ``encoded_tags`` (and in ``allowed_tags``) also comes back as an
+    :class:`EncodedTag`, never shared. Raises
     :class:`~shared.errors.CborError` (or its subclasses ``NonCanonicalError`` and
     ``CborLimitError``) whose ``field`` is a path such as ``$``, ``$[2]``, ``$.{3}``
     (the value at map key 3), ``$.{3}#37`` (inside tag 37 there) or ``$.key[1]`` (the

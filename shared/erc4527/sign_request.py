@@ -213,7 +213,8 @@ class EthSignRequest(_ReadFrom):
             # Sound only because decoding is canonical: the decoder accepts a map only in
             # its deterministic encoding and from_value reads every key losslessly, so
             # encode(request.to_value()) == value.encoded (the fuzzer and the property tests
-            # assert encode(decode(x)) == x, and tests/shared/test_erc4527_properties.py this).
+            # assert encode(decode(x)) == x; tests/shared/test_erc4527_properties.py asserts
+            # this equality for batches and mutated batches).
             object.__setattr__(request, "_encoded", value.encoded)
         return request
 

@@ -142,6 +142,30 @@ def test_a_failed_transition_rolls_the_whole_transaction_back(tmp_path: Path) ->
     store.close()
 
 
+def test_a_failed_commit_is_rolled_back_and_the_next_transaction_starts_clean(
+    tmp_path: Path,
+) -> None:
+    # A deferred foreign-key violation is only found at COMMIT, which then fails and would
+    # leave SQLite inside the transaction.
+    store = _store(tmp_path)
+    store.insert_withdrawals([Withdrawal("w1", 1, "native", DEST, 10, "10", "", SOURCE)], "intake")
+    before = store.dump()
+    connection = store._db
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        store.add_batch(1, SOURCE, "withdrawals", "eth-sign-request")
+        connection.execute("PRAGMA defer_foreign_keys = ON")
+        connection.execute(
+            "INSERT INTO signer_heads VALUES ('01020304', 1, ?, 'no such response', 'now')",
+            (bytes(32),),
+        )
+    assert not connection.in_transaction
+    assert store.dump() == before
+    with store.transaction():
+        store.add_batch(1, SOURCE, "withdrawals", "eth-sign-request")
+    assert store.dump() != before
+    store.close()
+
+
 def test_cancel_before_signing(tmp_path: Path) -> None:
     store = _store(tmp_path)
     store.insert_withdrawals([Withdrawal("w1", 1, "native", DEST, 10, "10", "", SOURCE)], "intake")

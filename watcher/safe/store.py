@@ -229,7 +229,13 @@ class SafeStore:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        # A failed COMMIT leaves SQLite inside the transaction: roll it back (see
+        # watcher.state.store.Store._commit).
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._db.execute("ROLLBACK")
+            raise
 
     # -- withdrawals ------------------------------------------------------------------------
 

@@ -253,9 +253,19 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         else:
-            self._db.execute("COMMIT")
+            self._commit()
         finally:
             self._depth = 0
+
+    def _commit(self) -> None:
+        # A COMMIT that fails (a full disk, a lock not granted in time) leaves SQLite inside
+        # the transaction; roll it back so that nothing half-done stays pending on this
+        # connection and the next transaction starts clean.
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._db.execute("ROLLBACK")
+            raise
 
     # accounts ------------------------------------------------------------------------
 

@@ -550,10 +550,8 @@ def _own(
     """What signing ``request`` would record: its ledger entry and its spend id."""
     request_id = None if request.request_id is None else request.request_id.raw
     try:
-        # The review decoded its transaction from sign-data with the canonical-only decoder,
-        # so sign-data is that transaction's unsigned payload (encode(decode(x)) == x): no
-        # need to encode it once more. (_digest's comparison cannot show this: the review
-        # and compute_digest both hash sign-data itself.)
+        # compute_digest checked that the review's transaction re-encodes to exactly
+        # sign-data, so sign-data is its unsigned payload: no need to encode it once more.
         entry = ledger_entry(
             review, computed, account.address.raw, request_id, unsigned_payload=request.sign_data
         )

@@ -72,9 +72,8 @@ def compute_digest(
 
     ``transaction`` may be the transaction the review already decoded from this very
     ``sign-data`` (the core passes it, then checks the result against the review's signing
-    hash). The transaction decoders accept only the canonical encoding, so the decoded fields
-    re-encode to exactly ``sign-data`` (``encode(decode(x)) == x``, asserted by the property
-    tests and the fuzzer): the bytes hashed here are the bytes whose fields were shown. Raises the
+    hash). Either way the transaction must re-encode to exactly ``sign-data``, so the bytes
+    hashed here are the bytes whose fields were shown. Raises the
     decoders' :class:`~shared.errors.DecodeError` subclasses for anything that does not
     decode, and :class:`TransactionError` for a transaction of another chain than the
     request names.
@@ -84,12 +83,15 @@ def compute_digest(
         sign_data = request.sign_data
         if transaction is None:
             transaction = decode_transaction(sign_data, int(data_type))
-            if transaction.unsigned_payload() != sign_data:
-                # The decoders are canonical, so this cannot happen; if it did, what would be
-                # signed is not the bytes that were shown.
-                raise TransactionError("sign-data", "does not re-encode to the same bytes")
         elif data_type != transaction.DATA_TYPE:
             raise TransactionError("data-type", "the transaction given is of another data type")
+        # What is shown is the decoded fields; what is signed is the hash of sign-data. The
+        # decoders accept only the canonical encoding, so the fields re-encode to exactly
+        # sign-data; checked here at run time as well (~2 us), because this one equality is
+        # what makes the shown transaction the signed one (a decoder bug would be refused
+        # here, not signed).
+        if transaction.unsigned_payload() != sign_data:
+            raise TransactionError("sign-data", "does not re-encode to the same bytes")
         chain_id = request.chain_id
         if chain_id is not None and transaction.chain_id != chain_id:
             raise TransactionError(

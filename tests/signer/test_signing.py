@@ -303,3 +303,14 @@ def test_digest_from_an_already_decoded_transaction() -> None:
     with pytest.raises(TransactionError) as caught:
         compute_digest(legacy, transaction=decoded)
     assert caught.value.field == "data-type"
+
+
+def test_a_transaction_that_is_not_the_sign_data_is_refused() -> None:
+    # The transaction shown must be exactly the bytes hashed: one decoded from other bytes of
+    # the same type (here: another nonce) is refused, not signed.
+    asked = tx_request(eip1559(12))
+    shown = decode_transaction(tx_request(eip1559(13)).sign_data, 4)
+    with pytest.raises(TransactionError) as caught:
+        compute_digest(asked, transaction=shown)
+    assert caught.value.field == "sign-data"
+    assert "re-encode" in caught.value.reason

@@ -202,9 +202,13 @@ class Keypath:
         known = _DECODED.get(value.encoded)
         if known is None:
             known = cls.from_value(content, where)
-            if len(_DECODED) >= _DECODED_MAX:
-                _DECODED.clear()
-            _DECODED[value.encoded] = known
+            # Cached only when the bytes are this keypath's own encoding: an EncodedTag built
+            # anywhere but the decoder could otherwise file a path under another path's bytes
+            # for every later batch. One encode per distinct keypath, not per request.
+            if known.to_cbor() == value.encoded:
+                if len(_DECODED) >= _DECODED_MAX:
+                    _DECODED.clear()
+                _DECODED[value.encoded] = known
         return known
 
     def to_cbor(self) -> bytes:

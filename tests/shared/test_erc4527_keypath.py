@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 import shared.erc4527.keypath as keypath_module
-from shared.cbor import CborKey, CborValue, Tag, encode
+from shared.cbor import CborKey, CborValue, EncodedTag, Tag, encode
 from shared.erc4527 import (
     DECODERS,
     EthBatchSignRequest,
@@ -186,3 +186,14 @@ def test_a_keypath_read_from_a_plain_tag_is_not_cached() -> None:
     path = Keypath.from_tagged(Tag(304, {1: list(BIP44), 2: 5}), "k")
     assert path == Keypath.from_tagged(Tag(304, {1: list(BIP44), 2: 5}), "k")
     assert path is not Keypath.from_tagged(Tag(304, {1: list(BIP44), 2: 5}), "k")
+
+
+def test_an_encoded_tag_whose_bytes_are_another_path_s_is_not_cached() -> None:
+    # Only the decoder makes EncodedTags; one made elsewhere with mismatched bytes must not
+    # file its path under another path's bytes for later batches.
+    real = {1: list(BIP44), 2: 0x0BADF00D}
+    other = {1: [44, True, 60, True, 9, True], 2: 0x0BADF00D}
+    forged = EncodedTag(304, other, encode(real))
+    assert str(Keypath.from_tagged(forged, "k")) == "m/44'/60'/9'"
+    (request,) = EthBatchSignRequest.from_cbor(_batch(real)).requests
+    assert str(request.derivation_path) == "m/44'/60'/0'/0/0"

@@ -282,7 +282,7 @@ def stage_times(home: SignerHome, core: SignerCore, parts: list[str]) -> dict[st
             "UR parts + CBOR + ERC-4527 decode": decode,
             "review (tx decode, calls, registries)": review,
             "policy (evaluate_batch)": judge,
-            "signer's own hash (keccak256)": own_hash,
+            "signer's own hash + re-encode check": own_hash,
             "core: key checks, ledger entries, items": whole - review - judge - own_hash,
             _SIGNATURE_STAGE: cpu(
                 lambda: [

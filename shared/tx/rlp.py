@@ -4,10 +4,8 @@ The decoder is driven one level at a time so that the transaction layer can name
 item it reads (``tx.access_list[0].storage_keys[1]``). Its unit is the :data:`Span`, a plain
 tuple locating one header-checked item; an item's name is passed as its parent's path and
 its key, and joined into a path (:func:`item_path`) only when an error is raised, so a
-valid transaction builds no path at all. :class:`RLPItem` (:func:`decode_top`,
-:func:`list_children`, :func:`item_bytes`, :func:`item_uint`) is the same walk with the
-path kept on each item, and :func:`decode` the generic recursive form. Only the one
-canonical encoding is accepted (Ethereum Yellow Paper, Appendix B):
+valid transaction builds no path at all. :func:`decode` is the generic recursive form of
+the same walk. Only the one canonical encoding is accepted (Ethereum Yellow Paper, Appendix B):
 
 - a single byte below 0x80 is its own encoding, never ``0x81 b``;
 - lengths below 56 use the short form; long-form lengths have no leading zero byte;
@@ -19,7 +17,6 @@ canonical encoding is accepted (Ethereum Yellow Paper, Appendix B):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from shared.errors import RLPError
 
@@ -207,58 +204,6 @@ def span_uint(data: bytes, span: Span, parent: str, key: Key) -> int:
             offset=offset,
         )
     return int.from_bytes(data[start:end], "big")
-
-
-@dataclass(frozen=True, slots=True)
-class RLPItem:
-    """One located, header-checked item of ``data`` named ``path``, as a :data:`Span`."""
-
-    data: bytes
-    path: str
-    span: Span
-    depth: int
-
-    @property
-    def offset(self) -> int:
-        """The offset of the item's header."""
-        return self.span[0]
-
-    @property
-    def length(self) -> int:
-        """The payload length in bytes."""
-        return self.span[2] - self.span[1]
-
-
-def decode_top(data: bytes, *, field: str, base_offset: int = 0) -> RLPItem:
-    """Parse the one top-level item of ``data[base_offset:]``; trailing bytes are refused."""
-    return RLPItem(data, field, read_top(data, base_offset, field), 1)
-
-
-def list_children(
-    item: RLPItem, names: Sequence[str] | None = None, *, exact: bool = True
-) -> tuple[RLPItem, ...]:
-    """The items of list ``item``, named as :func:`scan_list` names them."""
-    spans = scan_list(item.data, item.span, item.path, item.depth, names, exact=exact)
-    labels: Sequence[str] = () if names is None else names
-    return tuple(
-        RLPItem(
-            item.data,
-            item_path(item.path, labels[index] if index < len(labels) else index),
-            span,
-            item.depth + 1,
-        )
-        for index, span in enumerate(spans)
-    )
-
-
-def item_bytes(item: RLPItem) -> bytes:
-    """The payload of byte-string ``item``; :class:`RLPError` if it is a list."""
-    return span_bytes(item.data, item.span, item.path, None)
-
-
-def item_uint(item: RLPItem) -> int:
-    """The canonical unsigned integer in ``item``: no leading zero byte, at most 32 bytes."""
-    return span_uint(item.data, item.span, item.path, None)
 
 
 def decode(data: bytes, *, field: str = "rlp") -> RLPValue:

@@ -50,8 +50,11 @@ def with_request_fields(
     draft = Draft(registries, review.chain_id)
     add_request_fields(draft, request, bound_chain)
     # Built directly rather than with dataclasses.replace, which introspects the fields on
-    # every call; a review's warnings are already sorted, so they are re-sorted only when
-    # the request added some.
+    # every call (~1.0 against ~1.7 us per message review). Spelt out, a field added to
+    # Review later with a default would silently fall back to it here: every field is passed
+    # by name, and test_with_request_fields_carries_every_review_field (test_review_request)
+    # fails for any field of Review this call does not carry over. A review's warnings are
+    # already sorted, so they are re-sorted only when the request added some.
     warnings = review.warnings
     if draft.warnings:
         warnings = sort_warnings(warnings + tuple(draft.warnings))

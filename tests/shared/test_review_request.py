@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from typing import Any
 
@@ -33,6 +34,7 @@ from shared.review import (
     WarningCode,
     review_request,
 )
+from shared.review.request import with_request_fields
 from shared.tx import DynamicFeeTransaction, LegacyTransaction
 
 W = WarningCode
@@ -281,3 +283,20 @@ def test_mutated_request_cbor_decodes_and_reviews_or_raises_decode_error(
         review_request(EthSignRequest.from_cbor(bytes(cbor)), REGISTRIES)
     except DecodeError:
         return
+
+
+def test_with_request_fields_carries_every_review_field() -> None:
+    # with_request_fields builds its copy field by field (cheaper than dataclasses.replace):
+    # a field added to Review and not passed on there would silently take its default. Each
+    # field here holds its own sentinel, so any field not carried over fails by name.
+    values: dict[str, Any] = {field.name: object() for field in dataclasses.fields(Review)}
+    # The fields the function reads: the chain for its draft, the tuples it extends.
+    values.update(chain_id=1, fields=(), warnings=())
+    review = Review(**values)
+    req = request(b"hello", DataType.PERSONAL_MESSAGE, origin="dapp")
+    copied = with_request_fields(review, req, REGISTRIES, None)
+    for name, value in values.items():
+        if name not in ("fields", "warnings"):
+            assert getattr(copied, name) is value, name
+    assert copied.fields and all(field.source is Source.REQUEST for field in copied.fields)
+    assert copied.warnings

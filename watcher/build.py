@@ -12,7 +12,7 @@ written by the next run, byte for byte the same.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -29,7 +29,7 @@ from shared.tx import DynamicFeeTransaction
 from shared.ur import UR
 from watcher import erc20
 from watcher.attestation import Attester
-from watcher.config import ChainConfig, FeePolicy, WatcherConfig
+from watcher.config import ChainConfig, FeePolicy
 from watcher.crashpoints import CrashPoints, NoCrashPoints
 from watcher.errors import (
     BuildError,
@@ -38,7 +38,7 @@ from watcher.errors import (
     NodeRejectedError,
 )
 from watcher.intake import NATIVE
-from watcher.parts import RequestWriter
+from watcher.requestkit import RequestKit
 from watcher.rpc import Node
 from watcher.state import Purpose, Status, Store, TxRequest, Withdrawal, addr_text
 
@@ -94,6 +94,68 @@ def call_of(withdrawal: Withdrawal) -> tuple[Address, int, bytes]:
     return token, 0, erc20.transfer_data(withdrawal.destination, withdrawal.amount)
 
 
+def unsigned_request(
+    tx: DynamicFeeTransaction,
+    *,
+    request_id: str,
+    batch_id: int,
+    position: int,
+    withdrawal_id: str,
+    source: Address,
+    path: str,
+    master_fingerprint: str,
+    replaces: str | None = None,
+    purpose: Purpose = Purpose.PAYMENT,
+) -> TxRequest:
+    """The stored request for ``tx``, built and not yet written: its exact unsigned payload
+    and signing hash, and the fee fields a later bump must raise."""
+    return TxRequest(
+        request_id=request_id,
+        batch_id=batch_id,
+        position=position,
+        withdrawal_id=withdrawal_id,
+        chain_id=tx.chain_id,
+        source=source,
+        path=path,
+        master_fingerprint=master_fingerprint,
+        nonce=tx.nonce,
+        payload=tx.unsigned_payload(),
+        signing_hash=tx.signing_hash(),
+        value=tx.value,
+        max_fee_per_gas=tx.max_fee_per_gas,
+        max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
+        gas_limit=tx.gas_limit,
+        replaces=replaces,
+        status=Status.BUILT,
+        purpose=purpose,
+    )
+
+
+def replacement_request(
+    old: TxRequest,
+    tx: DynamicFeeTransaction,
+    *,
+    request_id: str,
+    batch_id: int,
+    position: int,
+    purpose: Purpose,
+) -> TxRequest:
+    """A request replacing ``old``: the same withdrawal, account and key path, and ``tx``, built
+    from ``old``'s decoded payload (so at its chain and nonce), as the payload."""
+    return unsigned_request(
+        tx,
+        request_id=request_id,
+        batch_id=batch_id,
+        position=position,
+        withdrawal_id=old.withdrawal_id,
+        source=old.source,
+        path=old.path,
+        master_fingerprint=old.master_fingerprint,
+        replaces=old.request_id,
+        purpose=purpose,
+    )
+
+
 def sign_request_of(request: TxRequest) -> EthSignRequest:
     """The ``eth-sign-request`` for a stored request (deterministic: a rewrite is identical)."""
     return EthSignRequest(
@@ -122,14 +184,14 @@ def request_ur(requests: Sequence[TxRequest], attester: Attester | None = None) 
     return message.to_ur()
 
 
-def write_pending(
-    store: Store, writer: RequestWriter, note: str, attester: Attester | None = None
-) -> tuple[WrittenBatch, ...]:
+def write_pending(kit: RequestKit, note: str) -> tuple[WrittenBatch, ...]:
     """Write every stored batch whose request file is missing; mark its requests awaiting."""
     written: list[WrittenBatch] = []
+    store = kit.store
     for batch in store.batches_unwritten():
         requests = store.batch_requests(batch.id)
-        path = writer.write(f"batch-{batch.id:06d}-{batch.kind}", request_ur(requests, attester))
+        ur = request_ur(requests, kit.attester)
+        path = kit.writer.write(f"batch-{batch.id:06d}-{batch.kind}", ur)
         store.mark_written(batch.id, str(path), note)
         written.append(WrittenBatch(batch.id, batch.chain_id, batch.source, len(requests), path))
     return tuple(written)
@@ -164,57 +226,42 @@ def in_flight_costs(
 class Builder:
     """Turns received withdrawals into stored batches and written sign requests."""
 
-    def __init__(
-        self,
-        config: WatcherConfig,
-        store: Store,
-        nodes: Callable[[ChainConfig], Node],
-        writer: RequestWriter,
-        *,
-        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        crash: CrashPoints | None = None,
-        attester: Attester | None = None,
-    ) -> None:
-        self._config = config
-        self._store = store
-        self._nodes = nodes
-        self._writer = writer
-        self._new_id = new_request_id
+    def __init__(self, kit: RequestKit, *, crash: CrashPoints | None = None) -> None:
+        self._kit = kit
         self._crash = crash if crash is not None else NoCrashPoints()
-        self._attester = attester
 
     def build(self, note: str = "build") -> tuple[WrittenBatch, ...]:
         """Finish any batch a crash left unwritten, then build every received withdrawal."""
-        written = list(write_pending(self._store, self._writer, note, self._attester))
-        pending = self._store.withdrawals(Status.RECEIVED)
+        written = list(write_pending(self._kit, note))
+        pending = self._kit.store.withdrawals(Status.RECEIVED)
         groups: dict[tuple[int, Address], list[Withdrawal]] = {}
         for withdrawal in pending:
             groups.setdefault((withdrawal.chain_id, withdrawal.source), []).append(withdrawal)
-        size = self._config.max_batch
+        size = self._kit.config.max_batch
         for (chain_id, source), members in groups.items():
-            chain = self._config.chain_by_id(chain_id)
+            chain = self._kit.config.chain_by_id(chain_id)
             for start in range(0, len(members), size):
                 self._build_batch(chain, source, members[start : start + size], note)
                 self._crash.reached("build.committed")
-                written.extend(write_pending(self._store, self._writer, note, self._attester))
+                written.extend(write_pending(self._kit, note))
                 self._crash.reached("build.written")
         return tuple(written)
 
     def _build_batch(
         self, chain: ChainConfig, source: Address, withdrawals: Sequence[Withdrawal], note: str
     ) -> None:
-        account = self._store.account(source)
+        account = self._kit.store.account(source)
         if account is None:
             raise BuildError(f"{source} is not a paired account")
-        node = self._nodes(chain)
+        node = self._kit.nodes(chain)
         latest_nonce = node.nonce(source, "latest")
         nonce = node.nonce(source, "pending")
-        reserved = self._store.open_requests(chain.chain_id, source)
+        reserved = self._kit.store.open_requests(chain.chain_id, source)
         if reserved:
             nonce = max(nonce, max(r.nonce for r in reserved) + 1)
-        fees = suggest_fees(node, self._config.fees)
+        fees = suggest_fees(node, self._kit.config.fees)
         built: list[tuple[Withdrawal, DynamicFeeTransaction]] = []
-        needed = in_flight_costs(self._store, chain.chain_id, source, latest_nonce)
+        needed = in_flight_costs(self._kit.store, chain.chain_id, source, latest_nonce)
         for offset, withdrawal in enumerate(withdrawals):
             to, value, data = call_of(withdrawal)
             try:
@@ -224,7 +271,7 @@ class Builder:
                     f"withdrawal {withdrawal.id}: the node refuses to estimate its gas "
                     f"({exc.node_message}); is the balance there?"
                 ) from exc
-            margin = self._config.fees.gas_margin_percent
+            margin = self._kit.config.fees.gas_margin_percent
             gas_limit = max(_MIN_GAS, estimate * (100 + margin) // 100)
             tx = DynamicFeeTransaction(
                 chain_id=chain.chain_id,
@@ -243,29 +290,21 @@ class Builder:
             built.append((withdrawal, tx))
         self._check_balances(node, chain, source, needed)
         ur_type = "eth-sign-request" if len(built) == 1 else "eth-batch-sign-request"
-        with self._store.transaction():
-            batch_id = self._store.add_batch(chain.chain_id, source, "withdrawals", ur_type)
+        with self._kit.store.transaction():
+            batch_id = self._kit.store.add_batch(chain.chain_id, source, "withdrawals", ur_type)
             for position, (withdrawal, tx) in enumerate(built):
-                self._store.add_request(
-                    TxRequest(
-                        request_id=self._new_id(),
-                        batch_id=batch_id,
-                        position=position,
-                        withdrawal_id=withdrawal.id,
-                        chain_id=chain.chain_id,
-                        source=source,
-                        path=account.path,
-                        master_fingerprint=account.master_fingerprint,
-                        nonce=tx.nonce,
-                        payload=tx.unsigned_payload(),
-                        signing_hash=tx.signing_hash(),
-                        value=tx.value,
-                        max_fee_per_gas=tx.max_fee_per_gas,
-                        max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
-                        gas_limit=tx.gas_limit,
-                        replaces=None,
-                        status=Status.BUILT,
-                    ),
+                request = unsigned_request(
+                    tx,
+                    request_id=self._kit.new_request_id(),
+                    batch_id=batch_id,
+                    position=position,
+                    withdrawal_id=withdrawal.id,
+                    source=source,
+                    path=account.path,
+                    master_fingerprint=account.master_fingerprint,
+                )
+                self._kit.store.add_request(
+                    request,
                     note,
                 )
 
@@ -280,7 +319,7 @@ class Builder:
                 token = Address(bytes.fromhex(asset[2:]))
                 available = erc20.balance_of(node, token, source)
                 name = next(
-                    (t.symbol for t in self._config.tokens_on(chain) if t.address == token),
+                    (t.symbol for t in self._kit.config.tokens_on(chain) if t.address == token),
                     addr_text(token),
                 )
             if amount > available:

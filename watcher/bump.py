@@ -7,18 +7,14 @@ signature for a nonce only in that case. Both fees rise by at least ``fees.bump_
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from shared.errors import DecodeError
 from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
-from watcher.attestation import Attester
-from watcher.build import WrittenBatch, suggest_fees, write_pending
-from watcher.config import ChainConfig, WatcherConfig
+from watcher.build import WrittenBatch, replacement_request, suggest_fees, write_pending
 from watcher.errors import BuildError, FeeCapError, StateError
-from watcher.parts import RequestWriter
-from watcher.rpc import Node
-from watcher.state import Status, Store, TxRequest
+from watcher.requestkit import RequestKit
+from watcher.state import Status, TxRequest
 
 
 def _raise(value: int, percent: int) -> int:
@@ -29,32 +25,18 @@ def _raise(value: int, percent: int) -> int:
 class Bumper:
     """Writes fee-bump requests for broadcast transactions that are not mined."""
 
-    def __init__(
-        self,
-        config: WatcherConfig,
-        store: Store,
-        nodes: Callable[[ChainConfig], Node],
-        writer: RequestWriter,
-        *,
-        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        attester: Attester | None = None,
-    ) -> None:
-        self._config = config
-        self._store = store
-        self._nodes = nodes
-        self._writer = writer
-        self._new_id = new_request_id
-        self._attester = attester
+    def __init__(self, kit: RequestKit) -> None:
+        self._kit = kit
 
     def stuck(self) -> tuple[TxRequest, ...]:
         """Broadcast requests with no receipt and no newer version waiting to be signed."""
         found: list[TxRequest] = []
-        for request in self._store.requests_in(Status.BROADCAST):
-            node = self._nodes(self._config.chain_by_id(request.chain_id))
-            signature = self._store.signature(request.request_id)
+        for request in self._kit.store.requests_in(Status.BROADCAST):
+            node = self._kit.node(request.chain_id)
+            signature = self._kit.store.signature(request.request_id)
             if signature is None or node.receipt(signature.tx_hash) is not None:
                 continue
-            siblings = self._store.requests_at_nonce(
+            siblings = self._kit.store.requests_at_nonce(
                 request.chain_id, request.source, request.nonce
             )
             if any(
@@ -87,8 +69,8 @@ class Bumper:
         for request in stuck:
             groups.setdefault((request.chain_id, request.source.raw), []).append(request)
         for (chain_id, _), members in groups.items():
-            chain = self._config.chain_by_id(chain_id)
-            suggested = suggest_fees(self._nodes(chain), self._config.fees)
+            chain = self._kit.config.chain_by_id(chain_id)
+            suggested = suggest_fees(self._kit.nodes(chain), self._kit.config.fees)
             bumped = [
                 (
                     old,
@@ -99,33 +81,19 @@ class Bumper:
                 for old in members
             ]
             ur_type = "eth-sign-request" if len(bumped) == 1 else "eth-batch-sign-request"
-            with self._store.transaction():
-                batch_id = self._store.add_batch(chain_id, members[0].source, "bump", ur_type)
+            with self._kit.store.transaction():
+                batch_id = self._kit.store.add_batch(chain_id, members[0].source, "bump", ur_type)
                 for position, (old, tx) in enumerate(bumped):
-                    self._store.add_request(
-                        TxRequest(
-                            request_id=self._new_id(),
-                            batch_id=batch_id,
-                            position=position,
-                            withdrawal_id=old.withdrawal_id,
-                            chain_id=old.chain_id,
-                            source=old.source,
-                            path=old.path,
-                            master_fingerprint=old.master_fingerprint,
-                            nonce=old.nonce,
-                            payload=tx.unsigned_payload(),
-                            signing_hash=tx.signing_hash(),
-                            value=tx.value,
-                            max_fee_per_gas=tx.max_fee_per_gas,
-                            max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
-                            gas_limit=tx.gas_limit,
-                            replaces=old.request_id,
-                            status=Status.BUILT,
-                            purpose=old.purpose,
-                        ),
-                        note,
+                    request = replacement_request(
+                        old,
+                        tx,
+                        request_id=self._kit.new_request_id(),
+                        batch_id=batch_id,
+                        position=position,
+                        purpose=old.purpose,
                     )
-        return write_pending(self._store, self._writer, note, self._attester)
+                    self._kit.store.add_request(request, note)
+        return write_pending(self._kit, note)
 
     def _bumped(self, old: TxRequest, max_fee: int, tip: int) -> DynamicFeeTransaction:
         try:
@@ -134,13 +102,13 @@ class Bumper:
             raise StateError(f"request {old.request_id}: stored payload does not decode") from exc
         if not isinstance(tx, DynamicFeeTransaction):
             raise StateError(f"request {old.request_id}: not an EIP-1559 transaction")
-        percent = self._config.fees.bump_percent
+        percent = self._kit.config.fees.bump_percent
         new_tip = max(_raise(tx.max_priority_fee_per_gas, percent), tip)
         new_max = max(_raise(tx.max_fee_per_gas, percent), max_fee, new_tip)
-        if new_max > self._config.fees.max_fee_per_gas_cap:
+        if new_max > self._kit.config.fees.max_fee_per_gas_cap:
             raise FeeCapError(
                 f"request {old.request_id}: a bump needs max fee {new_max} wei/gas, above "
-                f"fees.max_fee_per_gas_cap = {self._config.fees.max_fee_per_gas_cap}"
+                f"fees.max_fee_per_gas_cap = {self._kit.config.fees.max_fee_per_gas_cap}"
             )
         return DynamicFeeTransaction(
             chain_id=tx.chain_id,

@@ -41,6 +41,7 @@ from watcher.intake import Intake, read_rows
 from watcher.media import MEDIA_FORMATS, AnimatedRequestWriter, read_message
 from watcher.pairing import PAIRING_TYPES, pair_from_ur
 from watcher.parts import RequestWriter, TextPartsWriter
+from watcher.requestkit import RequestKit
 from watcher.rpc import HttpTransport, Node, Sleeper
 from watcher.safe.cli import add_safe_parser, run_safe
 from watcher.state import Purpose, Status, Store, TxRequest
@@ -101,6 +102,13 @@ class Runtime:
         if args.qr is None:
             return self.writer()
         return AnimatedRequestWriter(self.writer(), args.qr, args.density)
+
+    def request_kit(self, args: argparse.Namespace) -> RequestKit:
+        """What ``build``, ``bump`` and ``fill-gap`` write their sign requests with: this
+        runtime's configuration, store and nodes, the ``--qr`` writer and the operator key."""
+        return RequestKit(
+            self.config, self.store, self.node, self.request_writer(args), attester=self.attester()
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -197,15 +205,7 @@ def _print_batches(rt: Runtime, batches: Sequence[WrittenBatch]) -> None:
 
 
 def _cmd_build(rt: Runtime, args: argparse.Namespace) -> None:
-    builder = Builder(
-        rt.config,
-        rt.store,
-        rt.node,
-        rt.request_writer(args),
-        crash=rt.crash,
-        attester=rt.attester(),
-    )
-    _print_batches(rt, builder.build())
+    _print_batches(rt, Builder(rt.request_kit(args), crash=rt.crash).build())
 
 
 def _cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
@@ -296,14 +296,11 @@ def _print_heads(rt: Runtime) -> None:
 
 
 def _cmd_bump(rt: Runtime, args: argparse.Namespace) -> None:
-    bumper = Bumper(rt.config, rt.store, rt.node, rt.request_writer(args), attester=rt.attester())
-    _print_batches(rt, bumper.run(request_ids=args.request))
+    _print_batches(rt, Bumper(rt.request_kit(args)).run(request_ids=args.request))
 
 
 def _cmd_fill_gap(rt: Runtime, args: argparse.Namespace) -> None:
-    filler = GapFiller(
-        rt.config, rt.store, rt.node, rt.request_writer(args), attester=rt.attester()
-    )
+    filler = GapFiller(rt.request_kit(args))
     finished = filler.finish_pending()
     if finished:
         # A run killed after its commit: its file is written now; nothing new is built.

@@ -10,20 +10,15 @@ at import, and the new one travels to the signer like any other request.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.errors import DecodeError
 from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
-from watcher.attestation import Attester
-from watcher.build import WrittenBatch, suggest_fees, write_pending
-from watcher.config import ChainConfig, WatcherConfig
+from watcher.build import WrittenBatch, replacement_request, suggest_fees, write_pending
 from watcher.errors import FeeCapError, NoGapError, StateError
-from watcher.parts import RequestWriter
-from watcher.rpc import Node
-from watcher.state import Purpose, Status, Store, TxRequest
+from watcher.requestkit import RequestKit
+from watcher.state import Purpose, Status, TxRequest
 
 # Yellow paper G_transaction: a plain value transfer to an account without code.
 SELF_TRANSFER_GAS = 21_000
@@ -53,28 +48,14 @@ class Filled:
 class GapFiller:
     """Builds the replacement request for one withdrawal whose request awaits a signature."""
 
-    def __init__(
-        self,
-        config: WatcherConfig,
-        store: Store,
-        nodes: Callable[[ChainConfig], Node],
-        writer: RequestWriter,
-        *,
-        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        attester: Attester | None = None,
-    ) -> None:
-        self._config = config
-        self._store = store
-        self._nodes = nodes
-        self._writer = writer
-        self._new_id = new_request_id
-        self._attester = attester
+    def __init__(self, kit: RequestKit) -> None:
+        self._kit = kit
 
     def fill(self, withdrawal_id: str, mode: FillMode, note: str = "fill-gap") -> Filled:
         """Replace the unsigned request of ``withdrawal_id`` and write the new sign request."""
         original = self.open_request(withdrawal_id, mode)
-        chain = self._config.chain_by_id(original.chain_id)
-        node = self._nodes(chain)
+        chain = self._kit.config.chain_by_id(original.chain_id)
+        node = self._kit.nodes(chain)
         mined = node.nonce(original.source, "latest")
         if mined > original.nonce:
             raise NoGapError(
@@ -82,57 +63,45 @@ class GapFiller:
                 f"nonce {original.nonce} of {original.source} was used on chain already (the "
                 f"account's next nonce is {mined}): there is no gap to fill",
             )
-        suggested = suggest_fees(node, self._config.fees)
+        suggested = suggest_fees(node, self._kit.config.fees)
         tx = self._replacement(
             original, mode, suggested.max_fee_per_gas, suggested.max_priority_fee_per_gas
         )
-        cap = self._config.fees.max_fee_per_gas_cap
+        cap = self._kit.config.fees.max_fee_per_gas_cap
         if tx.max_fee_per_gas > cap:
             raise FeeCapError(
                 f"withdrawal {withdrawal_id}: the replacement needs max fee {tx.max_fee_per_gas} "
                 f"wei/gas, above fees.max_fee_per_gas_cap = {cap}"
             )
-        request_id = self._new_id()
-        with self._store.transaction():
-            batch_id = self._store.add_batch(
+        request_id = self._kit.new_request_id()
+        with self._kit.store.transaction():
+            batch_id = self._kit.store.add_batch(
                 chain.chain_id, original.source, "gap", "eth-sign-request"
             )
-            replacement = TxRequest(
+            replacement = replacement_request(
+                original,
+                tx,
                 request_id=request_id,
                 batch_id=batch_id,
                 position=0,
-                withdrawal_id=original.withdrawal_id,
-                chain_id=original.chain_id,
-                source=original.source,
-                path=original.path,
-                master_fingerprint=original.master_fingerprint,
-                nonce=original.nonce,
-                payload=tx.unsigned_payload(),
-                signing_hash=tx.signing_hash(),
-                value=tx.value,
-                max_fee_per_gas=tx.max_fee_per_gas,
-                max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
-                gas_limit=tx.gas_limit,
-                replaces=original.request_id,
-                status=Status.BUILT,
                 purpose=Purpose.CANCEL if mode is FillMode.CANCEL else original.purpose,
             )
-            self._store.replace_unsigned(original, replacement, f"{note} --{mode}")
-        written = write_pending(self._store, self._writer, note, self._attester)
+            self._kit.store.replace_unsigned(original, replacement, f"{note} --{mode}")
+        written = write_pending(self._kit, note)
         return Filled(withdrawal_id, original.nonce, original.request_id, request_id, mode, written)
 
     def finish_pending(self, note: str = "fill-gap") -> tuple[WrittenBatch, ...]:
         """Write the request file of a run killed after its commit (as ``build`` would)."""
-        return write_pending(self._store, self._writer, note, self._attester)
+        return write_pending(self._kit, note)
 
     def open_request(self, withdrawal_id: str, mode: FillMode) -> TxRequest:
         """The request of ``withdrawal_id`` that holds an unsigned nonce, or :class:`NoGapError`."""
-        withdrawal = self._store.withdrawal(withdrawal_id)
+        withdrawal = self._kit.store.withdrawal(withdrawal_id)
         if withdrawal is None:
             raise NoGapError(withdrawal_id, "no such withdrawal")
         waiting = [
             r
-            for r in self._store.requests_for(withdrawal_id)
+            for r in self._kit.store.requests_for(withdrawal_id)
             if r.status is Status.AWAITING_SIGNATURE
         ]
         if not waiting:
@@ -151,7 +120,7 @@ class GapFiller:
                 withdrawal_id,
                 f"it was cancelled; nonce {request.nonce} can only be filled with --cancel",
             )
-        for sibling in self._store.requests_at_nonce(
+        for sibling in self._kit.store.requests_at_nonce(
             request.chain_id, request.source, request.nonce
         ):
             if sibling.request_id != request.request_id and sibling.status in _TAKEN:

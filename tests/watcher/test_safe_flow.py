@@ -36,6 +36,7 @@ from shared.messages import hash_typed_data
 from shared.ur import UR
 from watcher.config import load_config
 from watcher.parts import TextPartsWriter, read_ur
+from watcher.requestkit import RequestKit
 from watcher.rpc import HttpTransport, Node
 from watcher.safe.config import load_safes
 from watcher.safe.errors import SafeHashMismatchError
@@ -343,9 +344,8 @@ def test_a_hash_the_safe_does_not_confirm_is_refused_before_anything_is_written(
     lying, honest = LyingTransport(chain.url), HttpTransport(chain.url)
     store, accounts = SafeStore.open(lab.home), Store.open(lab.home / "watcher.db")
     try:
-        proposer = Proposer(
-            config, store, accounts, Node(lying), TextPartsWriter(lab.home / "requests", 200)
-        )
+        writer = TextPartsWriter(lab.home / "requests", 200)
+        proposer = Proposer(RequestKit(config, accounts, lambda chain: Node(lying), writer), store)
         with pytest.raises(SafeHashMismatchError) as caught:
             proposer.propose(safe)
         assert caught.value.theirs == b"\xab" * 32

@@ -27,6 +27,7 @@ from watcher.heads import head_text, reset_text
 from watcher.home import WatcherHome
 from watcher.intake import read_rows
 from watcher.parts import TextPartsWriter
+from watcher.requestkit import RequestKit
 from watcher.rpc import Node
 from watcher.safe.collect import Collector
 from watcher.safe.config import SafeConfig, find_safe, load_safes
@@ -51,9 +52,11 @@ class Runtime(Protocol):
         ...
 
 
-def _writer(rt: Runtime) -> TextPartsWriter:
-    """Safe requests go to the home's requests folder as UR text parts."""
-    return TextPartsWriter(rt.home.requests_dir, rt.config.max_fragment_length)
+def _kit(rt: Runtime) -> RequestKit:
+    """What the Safe commands write requests with: UR text parts in the home's requests
+    folder, and no operator attestation (only ``build``, ``bump`` and ``fill-gap`` attest)."""
+    writer = TextPartsWriter(rt.home.requests_dir, rt.config.max_fragment_length)
+    return RequestKit(rt.config, rt.store, rt.node, writer)
 
 
 def add_safe_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,8 +91,7 @@ def run_safe(rt: Runtime, args: argparse.Namespace) -> None:
             _import(rt, store, safes, Path(args.file))
         elif command == "execute":
             safe = find_safe(safes, args.safe)
-            executor = Executor(rt.config, store, rt.store, _node(rt, safe), _writer(rt))
-            written = executor.request(safe)
+            written = Executor(_kit(rt), store, safe.chain_id).request(safe)
             print(
                 f"proposal {written.proposal_id}: executor request (nonce {written.nonce}, gas "
                 f"{written.gas_limit}) -> {written.path}",
@@ -97,9 +99,9 @@ def run_safe(rt: Runtime, args: argparse.Namespace) -> None:
             )
         elif command == "broadcast":
             sent: list[int] = []
+            kit = _kit(rt)
             for safe in _chains(safes):
-                executor = Executor(rt.config, store, rt.store, _node(rt, safe), _writer(rt))
-                sent.extend(executor.broadcast())
+                sent.extend(Executor(kit, store, safe.chain_id).broadcast())
             print(f"{len(sent)} Safe executions sent", file=rt.out)
         else:
             _status(rt, store, safes, track=not args.no_track)
@@ -129,7 +131,7 @@ def _intake(rt: Runtime, store: SafeStore, safe: SafeConfig, path: Path) -> None
 
 
 def _propose(rt: Runtime, store: SafeStore, safe: SafeConfig) -> None:
-    proposed = Proposer(rt.config, store, rt.store, _node(rt, safe), _writer(rt)).propose(safe)
+    proposed = Proposer(_kit(rt), store).propose(safe)
     if proposed is None:
         print(f"safe {safe.name}: nothing to propose", file=rt.out)
         return
@@ -177,8 +179,9 @@ def _import(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], path: 
 
 def _status(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], *, track: bool) -> None:
     if track:
+        kit = _kit(rt)
         for safe in _chains(safes):
-            Executor(rt.config, store, rt.store, _node(rt, safe), _writer(rt)).track()
+            Executor(kit, store, safe.chain_id).track()
     names = {(s.chain_id, s.address): s.name for s in safes}
     proposals = store.proposals()
     if not proposals:

@@ -10,23 +10,19 @@ whole ``execTransaction`` call, batch and all, and judges it by its own policy.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.erc4527 import DataType, EthSignRequest, Keypath, RequestId
 from shared.tx import DynamicFeeTransaction
 from watcher.build import suggest_fees
-from watcher.config import WatcherConfig
 from watcher.errors import NodeRejectedError
-from watcher.parts import RequestWriter
-from watcher.rpc import Node
+from watcher.requestkit import RequestKit
 from watcher.safe.config import SafeConfig
 from watcher.safe.errors import SafeBuildError
 from watcher.safe.onchain import checked_tx_hash, exec_transaction_data, read_safe
 from watcher.safe.signatures import pack_signatures
 from watcher.safe.store import Execution, Proposal, ProposalStatus, SafeStore
-from watcher.state import Store
 
 ORIGIN = "coldsign-watcher safe"
 
@@ -52,22 +48,12 @@ class Tracked:
 class Executor:
     """Writes the executor's request, broadcasts its signed transaction and tracks it."""
 
-    def __init__(
-        self,
-        config: WatcherConfig,
-        store: SafeStore,
-        accounts: Store,
-        node: Node,
-        writer: RequestWriter,
-        *,
-        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-    ) -> None:
-        self._config = config
+    def __init__(self, kit: RequestKit, store: SafeStore, chain_id: int) -> None:
+        # ``kit.store`` holds the paired executor accounts and their reserved nonces;
+        # ``store`` (safe.db) the proposals. One chain's node: run once per chain.
+        self._kit = kit
         self._store = store
-        self._accounts = accounts
-        self._node = node
-        self._writer = writer
-        self._new_id = new_request_id
+        self._node = kit.node(chain_id)
 
     def request(self, safe: SafeConfig) -> ExecutionRequest:
         """Write the executor's request for the Safe's proposal that met its threshold."""
@@ -82,7 +68,7 @@ class Executor:
         proposal = still_open[0]
         if safe.executor is None:
             raise SafeBuildError(f"safe {safe.name}: no executor is configured in safes.toml")
-        account = self._accounts.account(safe.executor)
+        account = self._kit.store.account(safe.executor)
         if account is None:
             raise SafeBuildError(f"executor {safe.executor} is not a paired account")
         data = self._exec_data(safe, proposal)
@@ -92,10 +78,10 @@ class Executor:
             raise SafeBuildError(
                 f"safe {safe.name}: execTransaction would revert ({exc.node_message})"
             ) from exc
-        gas_limit = estimate * (100 + self._config.fees.gas_margin_percent) // 100
-        fees = suggest_fees(self._node, self._config.fees)
+        gas_limit = estimate * (100 + self._kit.config.fees.gas_margin_percent) // 100
+        fees = suggest_fees(self._node, self._kit.config.fees)
         nonce = self._node.nonce(safe.executor, "pending")
-        reserved = self._accounts.open_requests(safe.chain_id, safe.executor)
+        reserved = self._kit.store.open_requests(safe.chain_id, safe.executor)
         if reserved:
             # The executor may also send the watcher's own withdrawals: skip their nonces.
             nonce = max(nonce, max(r.nonce for r in reserved) + 1)
@@ -114,7 +100,7 @@ class Executor:
             raise SafeBuildError(
                 f"executor {safe.executor} cannot pay up to {tx.max_fee_cost()} wei of gas"
             )
-        request_id = self._new_id()
+        request_id = self._kit.new_request_id()
         request = EthSignRequest(
             sign_data=tx.unsigned_payload(),
             data_type=DataType.TYPED_TRANSACTION,
@@ -126,7 +112,7 @@ class Executor:
             address=safe.executor,
             origin=ORIGIN,
         )
-        path = self._writer.write(
+        path = self._kit.writer.write(
             f"safe-{safe.name}-nonce-{proposal.tx.nonce}-execute", request.to_ur()
         )
         with self._store.transaction():

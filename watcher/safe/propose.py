@@ -10,16 +10,13 @@ One proposal per Safe is open at a time: the next one needs the Safe's next nonc
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.address import Address
 from watcher import erc20
-from watcher.config import WatcherConfig
 from watcher.intake import NATIVE
-from watcher.parts import RequestWriter
+from watcher.requestkit import RequestKit
 from watcher.rpc import Node
 from watcher.safe.config import SafeConfig
 from watcher.safe.errors import SafeBuildError
@@ -28,7 +25,6 @@ from watcher.safe.onchain import SafeInfo, checked_tx_hash, read_safe
 from watcher.safe.payouts import Payout, payout_tx, totals
 from watcher.safe.store import OwnerRequest, SafeStore
 from watcher.safe.typed_data import owner_request
-from watcher.state import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,25 +42,14 @@ class Proposed:
 class Proposer:
     """Builds the next Safe transaction for a Safe's pending withdrawals."""
 
-    def __init__(
-        self,
-        config: WatcherConfig,
-        store: SafeStore,
-        accounts: Store,
-        node: Node,
-        writer: RequestWriter,
-        *,
-        new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-    ) -> None:
-        self._config = config
+    def __init__(self, kit: RequestKit, store: SafeStore) -> None:
+        # ``kit.store`` holds the paired owner accounts; ``store`` (safe.db) the proposals.
+        self._kit = kit
         self._store = store
-        self._accounts = accounts
-        self._node = node
-        self._writer = writer
-        self._new_id = new_request_id
 
     def propose(self, safe: SafeConfig) -> Proposed | None:
         """Propose the Safe's pending withdrawals (at most ``max_batch``); None if none wait."""
+        node = self._kit.node(safe.chain_id)
         still_open = self._store.open_proposals(safe.address)
         if still_open:
             first = still_open[0]
@@ -72,26 +57,26 @@ class Proposer:
                 f"safe {safe.name}: proposal {first.id} (Safe nonce {first.tx.nonce}) is still "
                 f"{first.status}: execute it before proposing the next"
             )
-        pending = self._store.pending(safe.address)[: self._config.max_batch]
+        pending = self._store.pending(safe.address)[: self._kit.config.max_batch]
         if not pending:
             return None
-        info = read_safe(self._node, safe.address, safe.chain_id)
+        info = read_safe(node, safe.address, safe.chain_id)
         payouts = [Payout(w.asset, w.destination, w.amount) for w in pending]
-        self._check_balances(safe, payouts)
+        self._check_balances(node, safe, payouts)
         tx = payout_tx(
             safe.address, safe.chain_id, info.nonce, payouts, safe.call_only_for(info.version)
         )
-        digest = checked_tx_hash(self._node, tx, info.version)
+        digest = checked_tx_hash(node, tx, info.version)
         requests: list[OwnerRequest] = []
         written: list[tuple[Address, Path]] = []
         unpaired: list[Address] = []
         proposal_key = f"safe-{safe.name}-nonce-{tx.nonce}"
         for owner in sorted(info.owners, key=lambda o: o.raw):
-            account = self._accounts.account(owner)
+            account = self._kit.store.account(owner)
             if account is None:
                 unpaired.append(owner)
                 continue
-            request_id = self._new_id()
+            request_id = self._kit.new_request_id()
             sign_request = owner_request(
                 tx,
                 info.version,
@@ -102,7 +87,7 @@ class Proposer:
             )
             # Files first, then the database: a crash leaves at most orphan files, never
             # a stored request whose file is missing.
-            path = self._writer.write(
+            path = self._kit.writer.write(
                 f"{proposal_key}-owner-{owner.checksummed()}", sign_request.to_ur()
             )
             written.append((owner, path))
@@ -133,12 +118,12 @@ class Proposer:
                 )
         return Proposed(proposal_id, digest, info, len(payouts), tuple(written), tuple(unpaired))
 
-    def _check_balances(self, safe: SafeConfig, payouts: list[Payout]) -> None:
+    def _check_balances(self, node: Node, safe: SafeConfig, payouts: list[Payout]) -> None:
         for asset, needed in totals(payouts).items():
             if asset == NATIVE:
-                held = self._node.balance(safe.address)
+                held = node.balance(safe.address)
             else:
-                held = erc20.balance_of(self._node, token_address(asset), safe.address)
+                held = erc20.balance_of(node, token_address(asset), safe.address)
             if needed > held:
                 raise SafeBuildError(
                     f"safe {safe.name} holds {held} base units of {asset} but the payouts "

@@ -72,16 +72,26 @@ from signer.errors import (
 )
 from signer.home import SignerHome
 from signer.intake import REQUEST_TYPES, DecodedRequest, decode_parts, decode_request
+from signer.keys.accounts import EnrolledAccount
 from signer.keys.bip32 import DerivationPath
 from signer.keys.bip39 import SecretMnemonic
 from signer.keys.kdf import DEFAULT_PARAMS, ScryptParams
 from signer.keys.paths import MAX_ENROLLED, Scheme, scheme_path
 from signer.keys.session import KeySession
 from signer.keys.vault import Vault
+from signer.keys.vaultfile import VaultHeader
 from signer.pairing import pairing_ur
-from signer.policy.parse import parse_policy_bytes
+from signer.policy.install import CONFIRM_DIGITS, PolicyPlan, install_policy, plan_install
+from signer.policy.parse import MAX_POLICY_BYTES, parse_policy_bytes
 from signer.policy.template import policy_template
 from signer.policy.verdict import Decision
+from signer.restore import (
+    RestoreAbandonedError,
+    bip39_passphrase,
+    preview,
+    read_mnemonic,
+    vault_passphrase,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -93,11 +103,15 @@ PROGRAM = "coldsign-signer"
 # Bytes per fountain fragment in written UR parts: dense enough for a good camera.
 DEFAULT_FRAGMENT_LENGTH = 200
 MAX_SECRET_FILE_BYTES = 4096
+# A typed answer (a word, a number, hex digits) is short; a longer line is refused unread.
+MAX_ANSWER_CHARS = 256
 MAX_INPUT_BYTES = 16 << 20
 DEFAULT_ACCOUNTS = 5
 # --out suffixes written as QR codes (channel.media); any other name gets UR text parts.
 ANIMATION_SUFFIXES = frozenset({".gif", ".mp4"})
 STILL_SUFFIX = ".png"
+# ECMA-48: erase the scrollback (CSI 3 J, Linux console and xterm), home, erase the screen.
+CLEAR_SCREEN = "\x1b[3J\x1b[H\x1b[2J"
 ONLINE_WARNING = (
     f"{PROGRAM}: WARNING: --allow-online is for development only; this machine is not"
     " treated as air-gapped and the override is written to the audit log"
@@ -113,7 +127,9 @@ class Environment:
     """What the commands touch outside the home directory, injectable for tests.
 
     ``terminal`` says ``stdout`` is a terminal a person reads: a new mnemonic is shown only
-    there. ``kdf`` is the scrypt cost for new vaults.
+    there. ``kdf`` is the scrypt cost for new vaults. ``stdin`` gives the answers typed with
+    echo (the words of ``init --restore``, a policy hash's digits); ``getpass`` the secrets
+    typed without. None stands for no input at all.
     """
 
     stdout: TextIO
@@ -123,6 +139,25 @@ class Environment:
     kdf: ScryptParams = DEFAULT_PARAMS
     clock: Callable[[], float] = time.time
     terminal: bool = False
+    stdin: TextIO | None = None
+
+    def read_line(self, prompt: str) -> str:
+        """One answer typed at ``prompt`` (written to ``stdout``), without its newline.
+
+        The end of the input is an :class:`InputError` (the answer is never quoted in it).
+        """
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = "" if self.stdin is None else self.stdin.readline(MAX_ANSWER_CHARS + 1)
+        if not line:
+            raise InputError("the input ended before the answer to a question; nothing was changed")
+        if len(line) > MAX_ANSWER_CHARS:
+            raise InputError(f"an answer is longer than {MAX_ANSWER_CHARS} characters")
+        return line.rstrip("\r\n")
+
+    def say(self, text: str) -> None:
+        """A line for the operator on ``stdout``."""
+        print(text, file=self.stdout)
 
     @classmethod
     def default(cls) -> Environment:
@@ -133,6 +168,7 @@ class Environment:
             SysfsProbe(),
             getpass.getpass,
             terminal=sys.stdout.isatty(),
+            stdin=sys.stdin,
         )
 
 
@@ -211,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", parents=[common], help="create or import the key vault")
     init.add_argument("--mnemonic-file", type=Path, help="import this BIP-39 mnemonic")
+    init.add_argument(
+        "--restore",
+        action="store_true",
+        help="restore from a paper mnemonic: type the words one at a time, compare the"
+        " fingerprint and addresses, then write the vault",
+    )
     init.add_argument("--passphrase-file", type=Path, help="the new vault passphrase")
     init.add_argument("--bip39-passphrase-file", type=Path, help="the BIP-39 passphrase")
     init.add_argument("--accounts", type=_account_count, default=DEFAULT_ACCOUNTS)
@@ -284,6 +326,20 @@ def build_parser() -> argparse.ArgumentParser:
     new = policy_commands.add_parser("new", parents=[common], help="write a default-deny policy")
     new.add_argument("--out", type=Path, help="default: standard output")
     new.set_defaults(command=cmd_policy_new)
+    install = policy_commands.add_parser(
+        "install",
+        parents=[common],
+        help="replace the home's policy with FILE: shows the changes, asks for the new hash",
+    )
+    install.add_argument("file", type=Path)
+    install.add_argument(
+        "--yes-hash",
+        type=_hash_prefix,
+        metavar="HEX",
+        help=f"confirm without a question: the first {CONFIRM_DIGITS} (or more) hex digits of"
+        " FILE's policy hash, as reviewed",
+    )
+    install.set_defaults(command=cmd_policy_install)
     policy.set_defaults(command=_usage(policy))
     return parser
 
@@ -366,6 +422,8 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Env
 
 def cmd_init(args: argparse.Namespace, env: Environment) -> int:
     """Create the home, the vault (new or imported) and a default-deny policy if none."""
+    if args.restore:
+        return _restore(args, env)
     home = SignerHome.resolve(args.home)
     home.create()
     vault = Vault(home.vault_path)
@@ -419,6 +477,7 @@ def cmd_init(args: argparse.Namespace, env: Environment) -> int:
             "vault-created",
             {
                 "imported": imported is not None,
+                "restored": False,
                 "master_fingerprint": header.master_fingerprint.hex(),
                 "scheme": args.scheme.value,
                 "accounts": [
@@ -432,13 +491,115 @@ def cmd_init(args: argparse.Namespace, env: Environment) -> int:
         audit.close()
     out = env.stdout
     print(f"vault: {vault.path}", file=out)
-    print(f"master fingerprint: {header.master_fingerprint.hex()}", file=out)
-    print(f"accounts ({args.scheme.value}):", file=out)
-    for account in header.accounts:
-        print(f"  {account.path}  {account.address.checksummed()}", file=out)
+    _print_keys(header.master_fingerprint, header.accounts, args.scheme, out)
     if wrote_policy:
         print(f"policy: {home.policy_path} (default deny: edit it to allow anything)", file=out)
     return EXIT_OK
+
+
+def _print_keys(
+    fingerprint: bytes, accounts: Sequence[EnrolledAccount], scheme: Scheme, out: TextIO
+) -> None:
+    print(f"master fingerprint: {fingerprint.hex()}", file=out)
+    print(f"accounts ({scheme.value}):", file=out)
+    for account in accounts:
+        print(f"  {account.path}  {account.address.checksummed()}", file=out)
+
+
+def _restore(args: argparse.Namespace, env: Environment) -> int:
+    """``init --restore``: the words typed one at a time, checked, compared, then written.
+
+    Nothing is written to the home but the audit log's opening entries until the operator has
+    seen the master fingerprint and addresses the words give and typed ``yes``.
+    """
+    if args.mnemonic_file is not None:
+        raise InputError("--restore asks for the words at the terminal; drop --mnemonic-file")
+    home = SignerHome.resolve(args.home)
+    home.create()
+    vault = Vault(home.vault_path)
+    if vault.exists():
+        raise VaultExistsError(
+            f"a vault already exists at {vault.path}: restore onto a new, empty home"
+        )
+    accounts = tuple(scheme_path(args.scheme, index) for index in range(args.accounts))
+    audit = open_audit(home)
+    try:
+        # Before the first word is typed: never on a machine that is online.
+        checked_air_gap(audit, env.probe, allow_online=args.allow_online)
+        try:
+            header, wrote_policy = _restore_vault(args, env, home, vault, accounts)
+        except RestoreAbandonedError as exc:
+            raise InputError(exc.reason) from None
+        audit.append(
+            "vault-created",
+            {
+                "imported": True,
+                "restored": True,
+                "master_fingerprint": header.master_fingerprint.hex(),
+                "scheme": args.scheme.value,
+                "accounts": [
+                    {"path": str(account.path), "address": account.address.checksummed()}
+                    for account in header.accounts
+                ],
+                "default_policy_written": wrote_policy,
+            },
+        )
+    finally:
+        audit.close()
+    print(f"vault restored: {vault.path}", file=env.stdout)
+    if wrote_policy:
+        print(
+            f"policy: {home.policy_path} (default deny: install the reviewed policy with"
+            " 'coldsign-signer policy install FILE')",
+            file=env.stdout,
+        )
+    return EXIT_OK
+
+
+def _restore_vault(
+    args: argparse.Namespace,
+    env: Environment,
+    home: SignerHome,
+    vault: Vault,
+    accounts: tuple[DerivationPath, ...],
+) -> tuple[VaultHeader, bool]:
+    env.say("Restoring a signer from its BIP-39 mnemonic (English words).")
+    mnemonic = read_mnemonic(env.read_line, env.say)
+    try:
+        if env.terminal:
+            # The words were echoed as typed: wipe them from the screen and its scrollback.
+            env.stdout.write(CLEAR_SCREEN)
+        env.say(f"The {mnemonic.word_count} words are a valid mnemonic.")
+        if args.bip39_passphrase_file is not None:
+            extra = _read_secret(args.bip39_passphrase_file, "--bip39-passphrase-file")
+        else:
+            extra = bip39_passphrase(env.getpass, env.say)
+        if args.passphrase_file is not None:
+            passphrase = _read_secret(args.passphrase_file, "--passphrase-file")
+        else:
+            passphrase = vault_passphrase(env.getpass, env.say)
+        shown = preview(mnemonic, extra, accounts)
+        env.say("These words and passphrase give:")
+        _print_keys(shown.master_fingerprint, shown.accounts, args.scheme, env.stdout)
+        env.say(
+            "Compare them with the watcher's pairing (its master fingerprint and addresses)."
+            " A BIP-39 passphrase typed differently gives other accounts."
+        )
+        answer = env.read_line("Type yes to write the vault to this home, anything else to stop: ")
+        if answer.strip().lower() != "yes":
+            raise RestoreAbandonedError("not confirmed; nothing was written")
+        # Before the vault: a home with a vault always has its ledger and limits store.
+        create_state(home)
+        header = vault.import_mnemonic(
+            passphrase, mnemonic, accounts, bip39_passphrase=extra, kdf=env.kdf
+        )
+    finally:
+        mnemonic.wipe()
+    wrote_policy = False
+    if not home.has_policy():
+        home.write_policy(policy_template().encode("utf-8"))
+        wrote_policy = True
+    return header, wrote_policy
 
 
 def _show_new_mnemonic(mnemonic: SecretMnemonic, env: Environment) -> None:
@@ -775,9 +936,7 @@ def cmd_policy_check(args: argparse.Namespace, env: Environment) -> int:
     try:
         policy = parse_policy_bytes(data)
     except PolicyFileError as exc:
-        where = f"{args.file}:{exc.line}" if exc.line is not None else str(args.file)
-        message = str(exc).removeprefix(f"line {exc.line}: ") if exc.line else str(exc)
-        print(f"{where}: {message}", file=env.stderr)
+        _print_policy_error(args.file, exc, env)
         return EXIT_BAD_INPUT
     rules = sum(
         len(group)
@@ -801,6 +960,81 @@ def cmd_policy_check(args: argparse.Namespace, env: Environment) -> int:
         file=env.stdout,
     )
     return EXIT_OK
+
+
+def cmd_policy_install(args: argparse.Namespace, env: Environment) -> int:
+    """Replace the home's policy with a validated file, after the operator confirmed its hash."""
+    home = SignerHome.resolve(args.home)
+    home.check()
+    data = _read_policy_file(args.file)
+    try:
+        plan = plan_install(home, data)
+    except PolicyFileError as exc:
+        _print_policy_error(args.file, exc, env)
+        print(f"{PROGRAM}: nothing was installed", file=env.stderr)
+        return EXIT_BAD_INPUT
+    audit = open_audit(home)
+    try:
+        checked_air_gap(audit, env.probe, allow_online=args.allow_online)
+        _print_plan(args.file, plan, env.stdout)
+        if plan.unchanged:
+            print("this policy is already installed; nothing to do", file=env.stdout)
+            return EXIT_OK
+        typed = args.yes_hash
+        if typed is None:
+            typed = env.read_line(
+                f"Type the first {CONFIRM_DIGITS} hex digits of the new policy hash to install it: "
+            )
+        if not plan.confirms(typed):
+            raise InputError(
+                "the digits typed are not the start of the new policy's hash; nothing was installed"
+            )
+        entry = install_policy(home, plan, audit)
+    finally:
+        audit.close()
+    print(
+        f"installed {home.policy_path}: hash {plan.new.hash_hex}; audit entry {entry.seq}",
+        file=env.stdout,
+    )
+    return EXIT_OK
+
+
+def _read_policy_file(path: Path) -> bytes:
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise InputError(f"{path} is larger than {MAX_POLICY_BYTES} bytes")
+    return data
+
+
+def _print_policy_error(path: Path, exc: PolicyFileError, env: Environment) -> None:
+    where = f"{path}:{exc.line}" if exc.line is not None else str(path)
+    message = str(exc).removeprefix(f"line {exc.line}: ") if exc.line else str(exc)
+    print(f"{where}: {message}", file=env.stderr)
+
+
+def _print_plan(path: Path, plan: PolicyPlan, out: TextIO) -> None:
+    new = plan.new
+    if plan.old_hash is None:
+        print("installed policy: none", file=out)
+    else:
+        print(f"installed policy: hash {plan.old_hash}", file=out)
+        if not plan.old_parses:
+            print("  (it is not valid TOML: every line of the new one counts as added)", file=out)
+    print(
+        f"new policy:       hash {new.hash_hex}  ({path}: {new.name!r} version {new.version})",
+        file=out,
+    )
+    if plan.unchanged:
+        return
+    print(f"changes ({len(plan.changes)}):", file=out)
+    for change in plan.changes:
+        print(f"  {change}", file=out)
+    if not plan.changes:
+        print("  none in tables or keys (comments or layout only)", file=out)
 
 
 def cmd_policy_new(args: argparse.Namespace, env: Environment) -> int:
@@ -841,6 +1075,15 @@ def _derivation_path(text: str) -> DerivationPath:
         return DerivationPath.parse(text)
     except SignerError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _hash_prefix(text: str) -> str:
+    digits = text.strip().lower()
+    if not CONFIRM_DIGITS <= len(digits) <= 64 or not all(c in "0123456789abcdef" for c in digits):
+        raise argparse.ArgumentTypeError(
+            f"expected the first {CONFIRM_DIGITS} to 64 hex digits of the policy hash"
+        )
+    return digits
 
 
 def _known_head(text: str) -> tuple[int, bytes]:

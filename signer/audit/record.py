@@ -95,6 +95,8 @@ class AuditKind(StrEnum):
     # one entry after a crash; see ``signer.audit.verify``).
     BATCH = "batch"
     STATE_RESET = "state-reset"
+    # ``policy install``: the installed policy file was replaced (old and new hashes).
+    POLICY_INSTALLED = "policy-installed"
 
 
 @dataclass(frozen=True, slots=True)

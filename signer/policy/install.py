@@ -1,0 +1,278 @@
+"""Installing a new policy in a signer home: what changes against the installed one (tables
+and keys, by line), and the atomic replacement that an audit entry records.
+
+The new file is validated whole before anything is compared or written; the installed one is
+only read (it may even fail to parse: then everything in the new file counts as added).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from signer.audit import AuditLog
+from signer.audit.record import AuditEntry, AuditKind
+from signer.errors import HomeError
+from signer.home import SignerHome
+from signer.keys.atomicfile import write_atomic
+from signer.policy.locate import TOP_LEVEL, Entry, LineIndex
+from signer.policy.model import Policy
+from signer.policy.parse import parse_policy_bytes
+
+# The confirmation an operator types: at least this many leading hex digits of the new hash.
+CONFIRM_DIGITS = 8
+# A value longer than this is cut in the change list (the file itself is what gets hashed).
+MAX_SHOWN_CHARS = 120
+
+
+class ChangeKind(StrEnum):
+    """How one table or key differs between the installed policy and the new one."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """One difference: ``where`` is a table path (``destination[2]``) or a key in one
+    (``limit[0].per_tx``); lines are 1-based, None on the side where it does not exist."""
+
+    kind: ChangeKind
+    where: str
+    old_value: str | None
+    new_value: str | None
+    old_line: int | None
+    new_line: int | None
+
+    def __str__(self) -> str:
+        lines = []
+        if self.old_line is not None:
+            lines.append(f"old line {self.old_line}")
+        if self.new_line is not None:
+            lines.append(f"new line {self.new_line}")
+        at = f" ({', '.join(lines)})" if lines else ""
+        if self.kind is ChangeKind.CHANGED:
+            return f"changed {self.where}: {self.old_value} -> {self.new_value}{at}"
+        value = self.new_value if self.kind is ChangeKind.ADDED else self.old_value
+        return f"{self.kind.value} {self.where} = {value}{at}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPlan:
+    """A validated new policy and how it differs from the installed one.
+
+    ``old_hash`` is the SHA-256 (hex) of the installed file's exact bytes, None when the home
+    has no policy; ``old_parses`` says whether that file was TOML at all.
+    """
+
+    new: Policy
+    data: bytes
+    old_hash: str | None
+    old_parses: bool
+    changes: tuple[PolicyChange, ...]
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the new file is byte for byte the installed one."""
+        return self.old_hash == self.new.hash_hex
+
+    def confirms(self, typed: str) -> bool:
+        """True when ``typed`` is the first 8 (or more) hex digits of the new hash."""
+        text = typed.strip().lower()
+        return len(text) >= CONFIRM_DIGITS and self.new.hash_hex.startswith(text)
+
+
+def plan_install(home: SignerHome, data: bytes) -> PolicyPlan:
+    """Validate ``data`` as a policy (:class:`PolicyFileError` with its line otherwise) and
+    compare it with the home's installed policy."""
+    policy = parse_policy_bytes(data)
+    new_text = data.decode("utf-8")
+    old_data = home.read_policy() if home.has_policy() else None
+    if old_data is None:
+        return PolicyPlan(policy, data, None, False, _diff_texts(None, new_text))
+    old_hash = hashlib.sha256(old_data).hexdigest()
+    old_text: str | None
+    try:
+        old_text = old_data.decode("utf-8")
+        tomllib.loads(old_text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        old_text = None
+    return PolicyPlan(policy, data, old_hash, old_text is not None, _diff_texts(old_text, new_text))
+
+
+def install_policy(home: SignerHome, plan: PolicyPlan, audit: AuditLog) -> AuditEntry:
+    """Replace the home's policy with ``plan``'s file, then record a ``policy-installed`` entry.
+
+    The installed file must still be the one the plan was compared with (else
+    :class:`HomeError`, nothing written). The write is atomic: temp file, fsync, rename(2),
+    fsync of the directory; a crash leaves the old file or the new one. A crash between the
+    rename and the entry leaves the new policy without its entry; every ``decision`` entry
+    carries its ``policy_hash`` anyway.
+    """
+    current = home.read_policy() if home.has_policy() else None
+    current_hash = None if current is None else hashlib.sha256(current).hexdigest()
+    if current_hash != plan.old_hash:
+        raise HomeError(
+            f"{home.policy_path} changed while the new policy was being reviewed; nothing was"
+            " installed: run the install again"
+        )
+    try:
+        write_atomic(home.policy_path, plan.data, overwrite=True)
+    except OSError as exc:
+        raise HomeError(f"cannot write {home.policy_path}: {exc.strerror}") from exc
+    return audit.append(
+        AuditKind.POLICY_INSTALLED,
+        {
+            "old_policy_hash": plan.old_hash,
+            "new_policy_hash": plan.new.hash_hex,
+            "version": plan.new.version,
+            "changes": len(plan.changes),
+        },
+    )
+
+
+# --- the change list ---------------------------------------------------------------------------
+
+
+def _diff_texts(old_text: str | None, new_text: str) -> tuple[PolicyChange, ...]:
+    old_tree = {} if old_text is None else tomllib.loads(old_text)
+    new_tree = tomllib.loads(new_text)
+    differ = _Differ(LineIndex(old_text or ""), LineIndex(new_text))
+    differ.tables(old_tree, new_tree)
+    return tuple(differ.changes)
+
+
+class _Differ:
+    """Compares two TOML documents table by table; arrays of tables entry by entry."""
+
+    __slots__ = ("changes", "new_lines", "old_lines")
+
+    def __init__(self, old_lines: LineIndex, new_lines: LineIndex) -> None:
+        self.old_lines = old_lines
+        self.new_lines = new_lines
+        self.changes: list[PolicyChange] = []
+
+    def tables(self, old: dict[str, object], new: dict[str, object]) -> None:
+        for name in _ordered_keys(old, new):
+            before, after = old.get(name), new.get(name)
+            if _is_table_array(before) or _is_table_array(after):
+                self._array(name, _entries(before), _entries(after))
+            elif isinstance(before, dict) and isinstance(after, dict):
+                self._keys(name, (name, None), before, (name, None), after)
+            else:
+                self._keys("", TOP_LEVEL, _only(old, name), TOP_LEVEL, _only(new, name))
+
+    def _array(self, name: str, old: list[dict[str, object]], new: list[dict[str, object]]) -> None:
+        # Identical entries pair up first, whatever their position (a table inserted in the
+        # middle is one addition, not a change of every table after it); what is left pairs
+        # up in order and is compared key by key; the rest was added or removed.
+        unmatched_new = list(range(len(new)))
+        unmatched_old: list[int] = []
+        for i, entry in enumerate(old):
+            twin = next((j for j in unmatched_new if new[j] == entry), None)
+            if twin is None:
+                unmatched_old.append(i)
+            else:
+                unmatched_new.remove(twin)
+        for i, j in zip(unmatched_old, unmatched_new, strict=False):
+            self._keys(f"{name}[{j}]", (name, i), old[i], (name, j), new[j])
+        paired = min(len(unmatched_old), len(unmatched_new))
+        for i in unmatched_old[paired:]:
+            self.changes.append(
+                PolicyChange(
+                    ChangeKind.REMOVED,
+                    f"{name}[{i}]",
+                    _shown(old[i]),
+                    None,
+                    self.old_lines.header((name, i)),
+                    None,
+                )
+            )
+        for j in unmatched_new[paired:]:
+            self.changes.append(
+                PolicyChange(
+                    ChangeKind.ADDED,
+                    f"{name}[{j}]",
+                    None,
+                    _shown(new[j]),
+                    None,
+                    self.new_lines.header((name, j)),
+                )
+            )
+
+    def _keys(
+        self,
+        where: str,
+        old_entry: Entry,
+        old: dict[str, object],
+        new_entry: Entry,
+        new: dict[str, object],
+    ) -> None:
+        for key in _ordered_keys(old, new):
+            path = f"{where}.{key}" if where else key
+            in_old, in_new = key in old, key in new
+            if in_old and in_new and old[key] == new[key]:
+                continue
+            kind = (
+                ChangeKind.CHANGED
+                if in_old and in_new
+                else ChangeKind.ADDED
+                if in_new
+                else ChangeKind.REMOVED
+            )
+            self.changes.append(
+                PolicyChange(
+                    kind,
+                    path,
+                    _shown(old[key]) if in_old else None,
+                    _shown(new[key]) if in_new else None,
+                    self.old_lines.key(old_entry, key) if in_old else None,
+                    self.new_lines.key(new_entry, key) if in_new else None,
+                )
+            )
+
+
+def _ordered_keys(old: dict[str, object], new: dict[str, object]) -> list[str]:
+    # The new file's order first (what the reviewer reads), then what only the old one had.
+    return [*new, *(key for key in old if key not in new)]
+
+
+def _only(table: dict[str, object], key: str) -> dict[str, object]:
+    return {key: table[key]} if key in table else {}
+
+
+def _is_table_array(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _entries(value: object) -> list[dict[str, object]]:
+    if not isinstance(value, list):
+        return []
+    return [entry for entry in value if isinstance(entry, dict)]
+
+
+def _shown(value: object) -> str:
+    """A value as one line of ASCII: TOML-like, with every string escaped as JSON escapes it
+    (a policy from a stick must not be able to move the cursor or colour the screen)."""
+    text = _literal(value)
+    if len(text) > MAX_SHOWN_CHARS:
+        return text[: MAX_SHOWN_CHARS - 3] + "..."
+    return text
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(str(k))} = {_literal(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    # Integers, and what else TOML has (floats, dates, times): their str() is plain ASCII.
+    return str(value)

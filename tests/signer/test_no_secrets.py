@@ -17,7 +17,7 @@ from signerkit import OFFLINE, POLICY, STANDARD, eip1559, request, tx_request
 
 from shared.erc4527 import DataType, EthBatchSignRequest
 from shared.ur import UREncoder
-from signer.cli import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Environment, main
+from signer.cli import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Environment, main
 from signer.keys.bip32 import master_key
 from signer.keys.bip39 import SecretMnemonic
 from signer.keys.kdf import MIN_PARAMS
@@ -210,3 +210,56 @@ def test_a_new_mnemonic_is_shown_once_and_only_on_the_terminal(
         assert seed.encode() not in data, f"seed found in {where}"
         assert VAULT_PASSPHRASE.encode() not in data, f"passphrase found in {where}"
     assert stdout.count("NEW RECOVERY PHRASE") == 1
+
+
+def test_a_restore_leaks_no_typed_word_or_passphrase(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``init --restore``: the words typed (refused, mistyped, abandoned and accepted), the
+    BIP-39 and vault passphrases (mismatched ones too) appear in no output, log, exception
+    message or stored file."""
+    caplog.set_level(logging.DEBUG)
+    words = MNEMONIC.split()
+    captured: list[str] = []
+
+    def run(home: Path, lines: list[str], typed_secrets: list[str]) -> int:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        stdin = io.StringIO("".join(line + "\n" for line in lines))
+        queue = list(typed_secrets)
+        env = Environment(
+            stdout, stderr, OFFLINE, lambda _: queue.pop(0), kdf=MIN_PARAMS, stdin=stdin
+        )
+        status = main(["init", "--restore", "--home", str(home)], environment=env)
+        captured.extend([stdout.getvalue(), stderr.getvalue()])
+        return status
+
+    # A word out of the list, a wrong last word (checksum), then given up.
+    abandoned = ["12", *words[:3], "legalx", *words[3:11], "abandon", "q"]
+    assert run(tmp_path / "abandoned", abandoned, []) == EXIT_BAD_INPUT
+    # Not confirmed after the passphrases (a mismatched pair first).
+    refused = [*typed_in(words), "no"]
+    secrets_typed = [BIP39_PASSPHRASE, WRONG_PASSPHRASE, BIP39_PASSPHRASE, BIP39_PASSPHRASE]
+    secrets_typed += [VAULT_PASSPHRASE] * 2
+    assert run(tmp_path / "refused", refused, secrets_typed) == EXIT_BAD_INPUT
+    # Restored, with words typed as their first four letters.
+    prefixes = ["12", *(word[:4] for word in words), "yes"]
+    assert run(tmp_path / "restored", prefixes, secrets_typed) == EXIT_OK
+    assert (tmp_path / "restored" / "vault.json").exists()
+
+    everything = [("output", text.encode()) for text in captured]
+    everything.append(("log", caplog.text.encode()))
+    everything += [(f"log record {r.name}", r.getMessage().encode()) for r in caplog.records]
+    everything += [
+        (str(path), path.read_bytes()) for path in sorted(tmp_path.rglob("*")) if path.is_file()
+    ]
+    assert any(name.endswith("audit.log") for name, _ in everything)
+    leaks = dict(secrets())
+    leaks["the mistyped word"] = "legalx"
+    for name, value in leaks.items():
+        for where, data in everything:
+            for form in _forms(value):
+                assert form not in data, f"{name} found in {where}"
+
+
+def typed_in(words: list[str]) -> list[str]:
+    return [str(len(words)), *words]

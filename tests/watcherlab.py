@@ -2,14 +2,19 @@
 
 The test signer signs with eth-account from anvil's dev mnemonic, an implementation
 independent of the watcher, over the payloads the watcher wrote into its request files.
+``RealSigner`` is the real ``coldsign-signer`` on the same mnemonic, driven through its CLI.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,9 +23,11 @@ from typing import Any
 import httpx
 from anvil import CHAIN_ID, MNEMONIC, Anvil, deploy_token
 from eth_account import Account
+from safe_contracts import create_safe, deploy_safe_contracts, send
 
 from shared.address import parse_address
 from shared.erc4527 import (
+    AuditHead,
     EthBatchSignature,
     EthBatchSignRequest,
     EthSignature,
@@ -36,6 +43,10 @@ from watcher.cli import main
 from watcher.parts import read_ur
 
 ACCOUNT_PATH = "m/44'/60'/0'"
+CSV_HEADER = "id,chain,asset,destination,amount,memo\n"
+RESPONSES = frozenset({"eth-signature", "eth-batch-signature"})
+SIGNER = Path(sys.executable).parent / "coldsign-signer"
+SIGNER_PASSPHRASE = "correct horse battery staple watcher"
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,20 @@ def ur_lines(ur: UR, fragment: int = 200) -> list[str]:
     return encoder.parts(encoder.seq_len)
 
 
+def byte_hash(byte: int) -> bytes:
+    """32 times ``byte``: a recognisable stand-in for an audit head's hash."""
+    return bytes([byte]) * 32
+
+
+def with_head(lines: list[str], head: AuditHead | None) -> list[str]:
+    """The same signatures with ``head`` as the response's audit head."""
+    ur = read_ur(lines, RESPONSES, source="response")
+    if ur.type == "eth-signature":
+        one = EthSignature.from_ur(ur)
+        return ur_lines(EthSignature(one.r, one.s, one.v, one.request_id, None, head).to_ur())
+    return ur_lines(EthBatchSignature(EthBatchSignature.from_ur(ur).signatures, head).to_ur())
+
+
 @dataclass
 class Result:
     code: int
@@ -177,16 +202,46 @@ class Lab:
     def request_files(self) -> list[Path]:
         return sorted((self.home / "requests").glob("batch-*.txt"))
 
+    def build_request(self, name: str, rows: str) -> Path:
+        """Intake ``rows`` (CSV lines under the header) from ``name``.csv and build them; the
+        one request file that build wrote."""
+        before = set(self.request_files())
+        self.ok("intake", str(self.write(f"{name}.csv", CSV_HEADER + rows)))
+        self.ok("build")
+        [request] = sorted(set(self.request_files()) - before)
+        return request
+
+    def refused(self, *args: str, code: int, says: str) -> str:
+        """The CLI refuses: exit ``code``, one line on stderr saying ``says``, watcher.db as
+        it was. That line."""
+        before = self.dump()
+        result = self.cli(*args)
+        assert result.code == code, (result.code, result.out, result.err)
+        lines = result.err.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0], result.err
+        assert self.dump() == before
+        return lines[0]
+
+    def head_line(self, fingerprint: str) -> str:
+        """The ``status --no-track`` line of the signer ``fingerprint``'s audit head."""
+        out = self.ok("status", "--no-track").out
+        [line] = [x for x in out.splitlines() if x.startswith(f"signer {fingerprint}:")]
+        return line
+
     def sign(self, request: Path, name: str | None = None, **kwargs: Any) -> Path:
         lines = sign_parts(request.read_text().splitlines(), self.keys, **kwargs)
         return self.write(name or f"response-{request.stem}.txt", "\n".join(lines) + "\n")
 
-    def dump(self) -> str:
-        db = sqlite3.connect(self.home / "watcher.db")
+    def dump(self, database: str = "watcher.db") -> str:
+        db = sqlite3.connect(self.home / database)
         try:
             return "\n".join(db.iterdump())
         finally:
             db.close()
+
+    def dumps(self) -> tuple[str, str]:
+        """safe.db and watcher.db, dumped."""
+        return self.dump("safe.db"), self.dump()
 
     def statuses(self) -> dict[str, str]:
         db = sqlite3.connect(self.home / "watcher.db")
@@ -195,6 +250,17 @@ class Lab:
         finally:
             db.close()
 
+    def add_safe(self, owners: Sequence[str], executor: str | None = None) -> str:
+        """A new 2-of-N Safe v1.4.1 holding 1 ETH, configured as ``treasury``; its address."""
+        deploy_safe_contracts(self.node)
+        safe = create_safe(self.node, list(owners), 2)
+        send(self.node, safe, value=10**18)
+        lines = ["[[safe]]", 'name = "treasury"', 'chain = "anvil"', f'address = "{safe}"']
+        if executor is not None:
+            lines.append(f'executor = "{executor}"')
+        (self.home / "safes.toml").write_text("\n".join(lines) + "\n")
+        return safe
+
     def deploy_token(self, owner: str, supply: int, symbol: str = "TKN") -> str:
         """The OpenZeppelin test ERC-20, deployed by dev account 9, ``supply`` held by owner."""
         address = deploy_token(self.node, self.keys.address(9), owner, supply, symbol=symbol)
@@ -202,6 +268,137 @@ class Lab:
 
     def token_balance(self, token: str, owner: str) -> int:
         return self.node.token_balance(token, owner)
+
+
+def withdrawal_policy(
+    name: str, destinations: Sequence[str], *, limit: str = "1000", token: str | None = None
+) -> str:
+    """A signer policy for account m/44'/60'/0'/0/0 on anvil: ETH (and ``token``, 18 decimals)
+    to ``destinations`` only, up to ``limit`` per transaction and per 24 hours each."""
+    assets = ["native"] if token is None else ["native", token]
+    lines = [
+        "[policy]",
+        f'name = "{name}"',
+        "version = 1",
+        "",
+        "[[chain]]",
+        f"id = {CHAIN_ID}",
+        'label = "anvil"',
+        'max_fee_per_gas_gwei = "100"',
+        'max_total_fee_native = "0.01"',
+        "",
+        "[[account]]",
+        "path = \"m/44'/60'/0'/0/0\"",
+        'label = "cold"',
+        "",
+    ]
+    for index, address in enumerate(destinations):
+        lines += [
+            "[[destination]]",
+            f"chain = {CHAIN_ID}",
+            f'address = "{address}"',
+            "assets = [" + ", ".join(f'"{asset}"' for asset in assets) + "]",
+            f'label = "payee {index}"',
+            "",
+        ]
+    limits: list[tuple[str, list[str]]] = [("native", [])]
+    if token is not None:
+        limits.append((token, ["decimals = 18", 'label = "TKN"']))
+    for asset, extra in limits:
+        lines += [
+            "[[limit]]",
+            f"chain = {CHAIN_ID}",
+            f'asset = "{asset}"',
+            *extra,
+            f'per_tx = "{limit}"',
+            f'per_24h = "{limit}"',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+class RealSigner:
+    """A real ``coldsign-signer`` home holding anvil's dev mnemonic, driven through its CLI.
+
+    Its home is ``root/signer``, the mnemonic and passphrase files are in ``root/secrets``,
+    its pairing export and its responses are written in ``root``.
+    """
+
+    def __init__(self, root: Path, *, accounts: int = 1) -> None:
+        self.root = root
+        self.home = root / "signer"
+        secrets = root / "secrets"
+        secrets.mkdir(parents=True)
+        (secrets / "mnemonic").write_text(MNEMONIC + "\n")
+        self.passphrase = secrets / "passphrase"
+        self.passphrase.write_text(SIGNER_PASSPHRASE + "\n")
+        made = self.run(
+            "init",
+            "--mnemonic-file",
+            str(secrets / "mnemonic"),
+            "--passphrase-file",
+            str(self.passphrase),
+            "--accounts",
+            str(accounts),
+        )
+        assert made.returncode == 0, made.stderr
+        self.responses = 0
+
+    def run(
+        self, command: str, *args: str, home: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        # --allow-online: the development override, this test machine has a network.
+        return subprocess.run(
+            [str(SIGNER), command, "--home", str(home or self.home), "--allow-online", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def write_policy(self, text: str) -> None:
+        """Install a policy (the operator's reviewed change)."""
+        (self.home / "policy.toml").write_text(text)
+
+    def pair(self, lab: Lab, count: int = 1) -> None:
+        """The signer exports its account key; the watcher derives ``count`` addresses."""
+        pairing = self.root / "pairing.txt"
+        exported = self.run(
+            "export-account", "--out", str(pairing), "--passphrase-file", str(self.passphrase)
+        )
+        assert exported.returncode == 0, exported.stderr
+        lab.ok("pair", str(pairing), "--count", str(count))
+
+    def run_sign(
+        self, request: Path, response: Path, *, home: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The headless ``sign`` of ``request`` into ``response``, whatever it answers."""
+        return self.run(
+            "sign",
+            "--passphrase-file",
+            str(self.passphrase),
+            "--in",
+            str(request),
+            "--out",
+            str(response),
+            home=home,
+        )
+
+    def sign(self, request: Path, *, home: Path | None = None, refused: int = 0) -> Path:
+        """Sign ``request``; ``refused`` items are expected to be refused by the policy. The
+        response file."""
+        self.responses += 1
+        response = self.root / f"response-{self.responses}.txt"
+        signed = self.run_sign(request, response, home=home)
+        assert signed.returncode == (3 if refused else 0), signed.stdout[-2000:] + signed.stderr
+        assert f"refused {refused}" in signed.stdout
+        return response
+
+    def copy(self, name: str) -> Path:
+        """A byte-for-byte copy of the signer home (a backup, or a clone)."""
+        target = self.root / name
+        shutil.copytree(self.home, target, symlinks=True)
+        return target
 
 
 class RewritingProxy:

@@ -9,21 +9,13 @@ original (a clone) is refused as well.
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-from anvil import CHAIN_ID, MNEMONIC, Anvil
-from safe_contracts import create_safe, deploy_safe_contracts, send
-from watcherlab import DevKeys, Lab
+from anvil import CHAIN_ID, Anvil
+from watcherlab import CSV_HEADER, DevKeys, Lab, RealSigner
 
 from shared.address import parse_address
 
-SIGNER = Path(sys.executable).parent / "coldsign-signer"
-PASSPHRASE = "correct horse battery staple safe heads"
-HEADER = "id,chain,asset,destination,amount,memo\n"
 EXIT_INPUT = 2
 
 
@@ -44,74 +36,6 @@ def _policy(safe: str, payee: str) -> str:
     )
 
 
-class Device:
-    """A real signer home holding anvil's dev mnemonic, driven through its CLI."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.home = root / "signer"
-        secrets = root / "secrets"
-        secrets.mkdir(parents=True)
-        (secrets / "mnemonic").write_text(MNEMONIC + "\n")
-        self.passphrase = secrets / "passphrase"
-        self.passphrase.write_text(PASSPHRASE + "\n")
-        made = self.run(
-            "init",
-            "--mnemonic-file",
-            str(secrets / "mnemonic"),
-            "--passphrase-file",
-            str(self.passphrase),
-            "--accounts",
-            "3",
-        )
-        assert made.returncode == 0, made.stderr
-        self.answers = 0
-
-    def run(
-        self, command: str, *args: str, home: Path | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        # --allow-online: the development override, this test machine has a network.
-        return subprocess.run(
-            [str(SIGNER), command, "--home", str(home or self.home), "--allow-online", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-
-    def pair(self, lab: Lab) -> None:
-        pairing = self.root / "pairing.txt"
-        exported = self.run(
-            "export-account", "--out", str(pairing), "--passphrase-file", str(self.passphrase)
-        )
-        assert exported.returncode == 0, exported.stderr
-        lab.ok("pair", str(pairing), "--count", "3")
-
-    def sign(self, request: Path, *, home: Path | None = None) -> Path:
-        self.answers += 1
-        answer = self.root / f"answer-{self.answers}.txt"
-        signed = self.run(
-            "sign",
-            "--passphrase-file",
-            str(self.passphrase),
-            "--in",
-            str(request),
-            "--out",
-            str(answer),
-            home=home,
-        )
-        assert signed.returncode == 0, signed.stdout[-2000:] + signed.stderr
-        return answer
-
-
-def _dumps(lab: Lab) -> tuple[str, str]:
-    db = sqlite3.connect(lab.home / "safe.db")
-    try:
-        return "\n".join(db.iterdump()), lab.dump()
-    finally:
-        db.close()
-
-
 def _owner_request(lab: Lab, owner: str) -> Path:
     [path] = (lab.home / "requests").glob(f"safe-treasury-nonce-0-owner-{owner}.txt")
     return path
@@ -130,29 +54,23 @@ class Treasury:
     def __init__(self, root: Path, chain: Anvil, keys: DevKeys) -> None:
         self.owners = [keys.address(i) for i in (1, 2, 3)]
         self.payee = keys.address(8)
-        deploy_safe_contracts(chain)
-        safe = create_safe(chain, self.owners, 2)
-        send(chain, safe, value=10**18)
         self.lab = Lab(root / "watcher", chain, keys)
+        safe = self.lab.add_safe(self.owners)
         self.lab.configure()
-        (self.lab.home / "safes.toml").write_text(
-            f'[[safe]]\nname = "treasury"\nchain = "anvil"\naddress = "{safe}"\n'
-        )
-        self.device = Device(root)
-        self.device.pair(self.lab)
-        (self.device.home / "policy.toml").write_text(_policy(safe, self.payee))
-        self.copy = root / "copy"
-        shutil.copytree(self.device.home, self.copy, symlinks=True)
+        self.device = RealSigner(root, accounts=3)
+        self.device.pair(self.lab, count=3)
+        self.device.write_policy(_policy(safe, self.payee))
+        self.copy = self.device.copy("copy")
         self.fingerprint = f"{keys.fingerprint:08x}"
 
     def propose(self) -> None:
-        payout = HEADER + f"s1,anvil,ETH,{self.payee},0.5,\n"
+        payout = CSV_HEADER + f"s1,anvil,ETH,{self.payee},0.5,\n"
         self.lab.ok("safe", "intake", str(self.lab.write("s.csv", payout)))
         self.lab.ok("safe", "propose")
 
     def refused(self, answer: Path, says: str) -> str:
         """``safe import`` refuses ``answer`` for owner 2, and neither database changes."""
-        before = _dumps(self.lab)
+        before = self.lab.dumps()
         result = self.lab.cli("safe", "import", str(answer))
         assert result.code == EXIT_INPUT, result
         owner_2 = parse_address(self.owners[1], field="test").checksummed()
@@ -161,7 +79,7 @@ class Treasury:
             "with audit head "
         )
         assert says in result.err and "Nothing was stored" in result.err
-        assert _dumps(self.lab) == before
+        assert self.lab.dumps() == before
         assert f"owner {owner_2}: waiting" in self.lab.ok("safe", "status", "--no-track").out
         return result.err
 
@@ -172,9 +90,7 @@ def test_a_signer_restored_from_a_backup_is_refused_until_reset_head(
     t = Treasury(tmp_path, chain, keys)
     lab, device, fingerprint = t.lab, t.device, t.fingerprint
     # The device signs a withdrawal, then owner 1's approval: one signer, one head.
-    lab.ok("intake", str(lab.write("w.csv", HEADER + f"w1,anvil,ETH,{t.payee},1,\n")))
-    lab.ok("build")
-    [withdrawal] = lab.request_files()
+    withdrawal = lab.build_request("w", f"w1,anvil,ETH,{t.payee},1,\n")
     lab.ok("import", str(device.sign(withdrawal)))
     withdrawal_head = lab.ok("status", "--no-track").out.split(f"signer {fingerprint}: ")[1]
     t.propose()

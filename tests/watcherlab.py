@@ -211,15 +211,17 @@ class Lab:
         [request] = sorted(set(self.request_files()) - before)
         return request
 
-    def refused(self, *args: str, code: int, says: str) -> str:
-        """The CLI refuses: exit ``code``, one line on stderr saying ``says``, watcher.db as
-        it was. That line."""
-        before = self.dump()
+    def refused(
+        self, *args: str, code: int, says: str, databases: tuple[str, ...] = ("watcher.db",)
+    ) -> str:
+        """The CLI refuses: exit ``code``, one line on stderr saying ``says``, ``databases``
+        as they were. That line."""
+        before = [self.dump(name) for name in databases]
         result = self.cli(*args)
         assert result.code == code, (result.code, result.out, result.err)
         lines = result.err.strip().splitlines()
         assert len(lines) == 1 and says in lines[0], result.err
-        assert self.dump() == before
+        assert [self.dump(name) for name in databases] == before
         return lines[0]
 
     def head_line(self, fingerprint: str) -> str:

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from anvil import Anvil
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from safe_contracts import create_safe, deploy_safe_contracts, send
-from watcherlab import Lab, sign_parts, ur_lines
+from watcherlab import CSV_HEADER, Lab, byte_hash, sign_parts, ur_lines, with_head
 
 from shared.address import Address, parse_address
 from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature, EthSignRequest
@@ -34,36 +32,14 @@ from watcher.state import Store
 from watcher.verify import read_response, response_digest
 
 EXIT_INPUT = 2
+BOTH = ("safe.db", "watcher.db")
 OWNERS = (1, 2, 3)
 EXECUTOR = 4
-RESPONSES = frozenset({"eth-signature", "eth-batch-signature"})
-HEADER = "id,chain,asset,destination,amount,memo\n"
-
-
-def _hash(byte: int) -> bytes:
-    return bytes([byte]) * 32
-
-
-def _with_head(lines: list[str], head: AuditHead | None) -> list[str]:
-    """The same signatures with ``head`` as the response's audit head."""
-    ur = read_ur(lines, RESPONSES, source="response")
-    if ur.type == "eth-signature":
-        one = EthSignature.from_ur(ur)
-        return ur_lines(EthSignature(one.r, one.s, one.v, one.request_id, None, head).to_ur())
-    return ur_lines(EthBatchSignature(EthBatchSignature.from_ur(ur).signatures, head).to_ur())
 
 
 def _request(path: Path) -> EthSignRequest:
     ur = read_ur(path.read_text().splitlines(), frozenset({"eth-sign-request"}), source="req")
     return EthSignRequest.from_ur(ur)
-
-
-def _dump(path: Path) -> str:
-    db = sqlite3.connect(path)
-    try:
-        return "\n".join(db.iterdump())
-    finally:
-        db.close()
 
 
 @dataclass
@@ -111,41 +87,30 @@ class Treasury:
 
     def execute(self) -> Path:
         """Owners 1 and 2 sign (heads 1 and 2); the executor's request file."""
-        self.lab.ok("safe", "import", str(self.owner_response(1, AuditHead(1, _hash(1)))))
-        self.lab.ok("safe", "import", str(self.owner_response(2, AuditHead(2, _hash(2)))))
+        self.lab.ok("safe", "import", str(self.owner_response(1, AuditHead(1, byte_hash(1)))))
+        self.lab.ok("safe", "import", str(self.owner_response(2, AuditHead(2, byte_hash(2)))))
         self.lab.ok("safe", "execute")
         [path] = (self.lab.home / "requests").glob("safe-*-execute.txt")
         return path
 
     def executor_response(self, request: Path, head: AuditHead | None) -> Path:
         lines = sign_parts(request.read_text().splitlines(), self.lab.keys)
-        return self.write_lines(_with_head(lines, head))
+        return self.write_lines(with_head(lines, head))
 
     def withdrawal_response(self, head: AuditHead | None) -> Path:
         """One withdrawal from account 0 built and answered, its response given ``head``."""
         self.count += 1
         dest, name = self.lab.keys.address(9), f"w{self.count}"
-        before = set(self.lab.request_files())
-        rows = HEADER + f"{name},anvil,ETH,{dest},1,\n"
-        self.lab.ok("intake", str(self.lab.write(f"{name}.csv", rows)))
-        self.lab.ok("build")
-        [request] = sorted(set(self.lab.request_files()) - before)
+        request = self.lab.build_request(name, f"{name},anvil,ETH,{dest},1,\n")
         return self.write_lines(
-            _with_head(sign_parts(request.read_text().splitlines(), self.lab.keys), head)
+            with_head(sign_parts(request.read_text().splitlines(), self.lab.keys), head)
         )
-
-    def dumps(self) -> tuple[str, str]:
-        return _dump(self.lab.home / "safe.db"), self.lab.dump()
 
     def refused(self, path: Path, says: str) -> str:
         """``safe import`` refuses ``path`` with one line and neither database changes."""
-        before = self.dumps()
-        result = self.lab.cli("safe", "import", str(path))
-        assert result.code == EXIT_INPUT, (result.code, result.out, result.err)
-        lines = result.err.strip().splitlines()
-        assert len(lines) == 1 and says in lines[0], result.err
-        assert self.dumps() == before
-        return lines[0]
+        return self.lab.refused(
+            "safe", "import", str(path), code=EXIT_INPUT, says=says, databases=BOTH
+        )
 
     def status_lines(self) -> list[str]:
         out = self.lab.ok("safe", "status", "--no-track").out
@@ -166,25 +131,21 @@ class Treasury:
 
 
 @pytest.fixture
-def t(lab: Lab, chain: Anvil) -> Treasury:
-    deploy_safe_contracts(chain)
-    safe = create_safe(chain, [lab.keys.address(i) for i in OWNERS], 2)
-    send(chain, safe, value=10**18)
+def t(lab: Lab) -> Treasury:
+    safe = lab.add_safe([lab.keys.address(i) for i in OWNERS], lab.keys.address(EXECUTOR))
     lab.configure()
     lab.pair(count=6)
-    (lab.home / "safes.toml").write_text(
-        f'[[safe]]\nname = "treasury"\nchain = "anvil"\naddress = "{safe}"\n'
-        f'executor = "{lab.keys.address(EXECUTOR)}"\n'
-    )
     payee = lab.keys.address(8)
-    lab.ok("safe", "intake", str(lab.write("payout.csv", HEADER + f"s1,anvil,ETH,{payee},0.5,\n")))
+    lab.ok(
+        "safe", "intake", str(lab.write("payout.csv", CSV_HEADER + f"s1,anvil,ETH,{payee},0.5,\n"))
+    )
     lab.ok("safe", "propose")
     return Treasury(lab, safe)
 
 
 def test_an_owner_s_head_is_stored_once_and_shown_by_both_statuses(t: Treasury) -> None:
     assert t.status_lines()[0] == f"signer {t.fingerprint}: no audit head stored yet"
-    imported = t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(5, _hash(0xAB)))))
+    imported = t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(5, byte_hash(0xAB)))))
     assert f"signer {t.fingerprint}: audit head 5:{'ab' * 32}\n" in imported.out
     head = f"signer {t.fingerprint}: audit head 5:{'ab' * 32} (imported "
     lines = t.status_lines()
@@ -199,17 +160,17 @@ def test_an_owner_s_head_is_stored_once_and_shown_by_both_statuses(t: Treasury) 
 
 
 def test_a_later_head_and_the_same_head_again_are_accepted(t: Treasury) -> None:
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(5, _hash(1)))))
-    t.lab.ok("safe", "import", str(t.owner_response(2, AuditHead(5, _hash(1)))))
-    t.lab.ok("safe", "import", str(t.owner_response(3, AuditHead(9, _hash(2)))))
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(5, byte_hash(1)))))
+    t.lab.ok("safe", "import", str(t.owner_response(2, AuditHead(5, byte_hash(1)))))
+    t.lab.ok("safe", "import", str(t.owner_response(3, AuditHead(9, byte_hash(2)))))
     assert f"audit head 9:{'02' * 32}" in t.status_lines()[0]
 
 
 @pytest.mark.parametrize(
     ("head", "got", "says"),
     [
-        (AuditHead(8, _hash(2)), (8, _hash(2)), "was rolled back"),
-        (AuditHead(9, _hash(2)), (9, _hash(2)), "a cloned signer"),
+        (AuditHead(8, byte_hash(2)), (8, byte_hash(2)), "was rolled back"),
+        (AuditHead(9, byte_hash(2)), (9, byte_hash(2)), "a cloned signer"),
         (None, None, "carries no audit head"),
     ],
     ids=["behind", "beside", "missing"],
@@ -217,25 +178,25 @@ def test_a_later_head_and_the_same_head_again_are_accepted(t: Treasury) -> None:
 def test_each_refusal_raises_the_safe_rollback_error_and_stores_nothing(
     t: Treasury, head: AuditHead | None, got: tuple[int, bytes] | None, says: str
 ) -> None:
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, _hash(1)))))
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, byte_hash(1)))))
     path = t.owner_response(2, head)
-    before = t.dumps()
+    before = t.lab.dumps()
     with t.collector() as collector, pytest.raises(SafeSignerRollbackError) as caught:
         collector.import_lines(path.read_text().splitlines(), source=str(path))
     error = caught.value
     assert isinstance(error, SignerRollbackError)
     assert error.fingerprint == t.fingerprint
-    assert error.known == (9, _hash(1)) and error.got == got
+    assert error.known == (9, byte_hash(1)) and error.got == got
     assert error.accounts == (("owner", t.owner(2)),)
     assert str(error).startswith(f"owner {t.owner(2).checksummed()}: ")
     assert f"signer {t.fingerprint} " in str(error)
     assert says in str(error) and "Nothing was stored" in str(error)
-    assert t.dumps() == before
+    assert t.lab.dumps() == before
 
 
 def test_a_lower_head_is_refused_at_the_cli_naming_owner_and_signer(t: Treasury) -> None:
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, _hash(1)))))
-    line = t.refused(t.owner_response(2, AuditHead(3, _hash(2))), "was rolled back")
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, byte_hash(1)))))
+    line = t.refused(t.owner_response(2, AuditHead(3, byte_hash(2))), "was rolled back")
     assert line.startswith(
         f"coldsign-watcher: safe: owner {t.owner(2).checksummed()}: signer {t.fingerprint} "
         "answered with audit head 3:"
@@ -244,28 +205,28 @@ def test_a_lower_head_is_refused_at_the_cli_naming_owner_and_signer(t: Treasury)
 
 
 def test_a_cloned_or_headless_answer_is_refused_at_the_cli(t: Treasury) -> None:
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, _hash(1)))))
-    t.refused(t.owner_response(2, AuditHead(9, _hash(7))), "a cloned signer")
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, byte_hash(1)))))
+    t.refused(t.owner_response(2, AuditHead(9, byte_hash(7))), "a cloned signer")
     t.refused(t.owner_response(3, None), "carries no audit head")
 
 
 def test_a_withdrawal_s_head_binds_the_safe_side(t: Treasury) -> None:
-    t.lab.ok("import", str(t.withdrawal_response(AuditHead(9, _hash(1)))))
-    t.refused(t.owner_response(1, AuditHead(8, _hash(2))), "was rolled back")
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(10, _hash(3)))))
+    t.lab.ok("import", str(t.withdrawal_response(AuditHead(9, byte_hash(1)))))
+    t.refused(t.owner_response(1, AuditHead(8, byte_hash(2))), "was rolled back")
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(10, byte_hash(3)))))
 
 
 def test_a_safe_head_binds_the_withdrawal_side(t: Treasury) -> None:
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, _hash(1)))))
-    path = t.withdrawal_response(AuditHead(9, _hash(4)))
-    before = t.dumps()
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, byte_hash(1)))))
+    path = t.withdrawal_response(AuditHead(9, byte_hash(4)))
+    before = t.lab.dumps()
     result = t.lab.cli("import", str(path))
     assert result.code == EXIT_INPUT and "a cloned signer" in result.err, result
-    assert t.dumps() == before
+    assert t.lab.dumps() == before
 
 
 def test_a_safe_response_is_recorded_in_watcher_db_and_refused_there(t: Treasury) -> None:
-    path = t.owner_response(1, AuditHead(4, _hash(1)))
+    path = t.owner_response(1, AuditHead(4, byte_hash(1)))
     t.lab.ok("safe", "import", str(path))
     result = t.lab.cli("import", str(path))
     assert result.code == EXIT_INPUT and "imported before" in result.err, result
@@ -275,17 +236,17 @@ def test_a_safe_response_is_recorded_in_watcher_db_and_refused_there(t: Treasury
 def test_the_executor_s_head_is_checked_and_named(t: Treasury) -> None:
     request = t.execute()
     executor = parse_address(t.lab.keys.address(EXECUTOR), field="test")
-    line = t.refused(t.executor_response(request, AuditHead(1, _hash(9))), "was rolled back")
+    line = t.refused(t.executor_response(request, AuditHead(1, byte_hash(9))), "was rolled back")
     assert f"safe: executor {executor.checksummed()}: signer {t.fingerprint}" in line
-    t.lab.ok("safe", "import", str(t.executor_response(request, AuditHead(3, _hash(3)))))
+    t.lab.ok("safe", "import", str(t.executor_response(request, AuditHead(3, byte_hash(3)))))
     lines = t.status_lines()
     assert f"audit head 3:{'03' * 32}" in lines[0]
     assert f"executor {executor.checksummed()}" in lines[1]
 
 
 def test_reset_head_lets_a_restored_signer_in_and_is_shown(t: Treasury) -> None:
-    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, _hash(1)))))
-    restored = t.owner_response(2, AuditHead(3, _hash(2)))
+    t.lab.ok("safe", "import", str(t.owner_response(1, AuditHead(9, byte_hash(1)))))
+    restored = t.owner_response(2, AuditHead(3, byte_hash(2)))
     t.refused(restored, "was rolled back")
     t.lab.ok("reset-head", t.fingerprint, "--by", "bob", "--reason", "restored from backup")
     imported = t.lab.ok("safe", "import", str(restored)).out
@@ -308,7 +269,7 @@ def test_a_response_answering_two_signers_is_refused(t: Treasury) -> None:
     finally:
         db.close()
     both = EthBatchSignature(
-        (t.owner_signature(1, None), t.owner_signature(2, None)), AuditHead(4, _hash(1))
+        (t.owner_signature(1, None), t.owner_signature(2, None)), AuditHead(4, byte_hash(1))
     )
     line = t.refused(t.write(both.to_ur()), "requests for signers")
     assert f"deadbeef (owner {t.owner(2).checksummed()})" in line
@@ -321,17 +282,17 @@ def test_a_response_answering_two_signers_is_refused(t: Treasury) -> None:
 def test_an_import_stopped_between_the_two_commits_is_finished_by_importing_again(
     t: Treasury,
 ) -> None:
-    path = t.owner_response(1, AuditHead(5, _hash(1)))
+    path = t.owner_response(1, AuditHead(5, byte_hash(1)))
     digest = response_digest(read_response(path.read_text().splitlines(), source="answer"))
     # The watcher.db half committed (the head and the response), safe.db's did not; since
     # then the signer's head moved on with a withdrawal.
     store = Store.open(t.lab.home / "watcher.db")
     try:
         store.add_signatures(digest, (), "safe import")
-        store.save_signer_head(t.fingerprint, 5, _hash(1), digest)
+        store.save_signer_head(t.fingerprint, 5, byte_hash(1), digest)
     finally:
         store.close()
-    t.lab.ok("import", str(t.withdrawal_response(AuditHead(7, _hash(2)))))
+    t.lab.ok("import", str(t.withdrawal_response(AuditHead(7, byte_hash(2)))))
     imported = t.lab.ok("safe", "import", str(path)).out
     assert f"owner {t.owner(1).checksummed()} signed (1 of 2)" in imported
     assert f"audit head 7:{'02' * 32}" in t.status_lines()[0]

@@ -10,15 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from watcherlab import Lab, sign_parts, ur_lines
+from watcherlab import CSV_HEADER, RESPONSES, Lab, sign_parts, ur_lines
 
 from shared.erc4527 import EthBatchSignature, EthBatchSignRequest, EthSignRequest
 from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
 from watcher.parts import read_ur
 
 EXIT_INPUT, EXIT_REFUSED = 2, 4
-HEADER = "id,chain,asset,destination,amount,memo\n"
-RESPONSES = frozenset({"eth-signature", "eth-batch-signature"})
 
 
 def _tx(path: Path) -> DynamicFeeTransaction:
@@ -49,9 +47,7 @@ class Gap:
         self.dest = lab.keys.address(6)
         self.before = lab.node.balance(self.dest)
         rows = "".join(f"g{i},anvil,ETH,{self.dest},{i},\n" for i in (1, 2, 3))
-        lab.ok("intake", str(lab.write("g.csv", HEADER + rows)))
-        lab.ok("build")
-        [self.batch] = lab.request_files()
+        self.batch = lab.build_request("g", rows)
         ur = read_ur(
             sign_parts(self.batch.read_text().splitlines(), lab.keys), RESPONSES, source="r"
         )
@@ -76,16 +72,6 @@ class Gap:
 @pytest.fixture
 def gap(lab: Lab) -> Gap:
     return Gap(lab)
-
-
-def refused(lab: Lab, *args: str, code: int, says: str) -> str:
-    before = lab.dump()
-    result = lab.cli(*args)
-    assert result.code == code, (result.code, result.out, result.err)
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and says in lines[0], result.err
-    assert lab.dump() == before
-    return lines[0]
 
 
 def test_the_gap_holds_back_later_nonces_and_status_names_it(gap: Gap) -> None:
@@ -139,13 +125,13 @@ def test_fill_gap_cancel_sends_nothing_to_anyone_and_cancels_the_withdrawal(gap:
 
 def test_a_late_signature_for_the_replaced_request_is_refused(gap: Gap) -> None:
     gap.lab.ok("fill-gap", "g2", "--pay")
-    refused(gap.lab, "import", str(gap.left_out), code=EXIT_INPUT, says="is not awaiting")
+    gap.lab.refused("import", str(gap.left_out), code=EXIT_INPUT, says="is not awaiting")
 
 
 def test_a_refused_cancel_is_filled_again_with_cancel(gap: Gap) -> None:
     gap.lab.ok("fill-gap", "g2", "--cancel")
     first = gap.gap_file()
-    refused(gap.lab, "fill-gap", "g2", "--pay", code=EXIT_REFUSED, says="only be filled with")
+    gap.lab.refused("fill-gap", "g2", "--pay", code=EXIT_REFUSED, says="only be filled with")
     gap.lab.ok("fill-gap", "g2", "--cancel")
     [second] = [p for p in gap.lab.request_files() if p.name.endswith("-gap.txt") and p != first]
     to = _tx(second).to
@@ -168,12 +154,12 @@ def test_fill_gap_refuses_a_withdrawal_without_an_unsigned_nonce(
     gap: Gap, withdrawal: str, says: str
 ) -> None:
     gap.lab.ok("status")
-    refused(gap.lab, "fill-gap", withdrawal, "--pay", code=EXIT_REFUSED, says=says)
+    gap.lab.refused("fill-gap", withdrawal, "--pay", code=EXIT_REFUSED, says=says)
 
 
 def test_fill_gap_refuses_a_received_withdrawal(gap: Gap) -> None:
-    gap.lab.ok("intake", str(gap.lab.write("r.csv", HEADER + f"r1,anvil,ETH,{gap.dest},1,\n")))
-    refused(gap.lab, "fill-gap", "r1", "--cancel", code=EXIT_REFUSED, says="it is received")
+    gap.lab.ok("intake", str(gap.lab.write("r.csv", CSV_HEADER + f"r1,anvil,ETH,{gap.dest},1,\n")))
+    gap.lab.refused("fill-gap", "r1", "--cancel", code=EXIT_REFUSED, says="it is received")
 
 
 def test_fill_gap_refuses_a_nonce_the_chain_used_already(gap: Gap) -> None:
@@ -182,7 +168,7 @@ def test_fill_gap_refuses_a_nonce_the_chain_used_already(gap: Gap) -> None:
         "eth_sendTransaction", {"from": gap.source, "to": gap.dest, "value": "0x1", "nonce": "0x1"}
     )
     gap.lab.node.receipt(sent)
-    refused(gap.lab, "fill-gap", "g2", "--pay", code=EXIT_REFUSED, says="was used on chain already")
+    gap.lab.refused("fill-gap", "g2", "--pay", code=EXIT_REFUSED, says="was used on chain already")
 
 
 @pytest.mark.parametrize("flags", [(), ("--pay", "--cancel")])
@@ -214,6 +200,5 @@ def test_an_interrupted_fill_gap_writes_its_file_on_the_next_run(gap: Gap) -> No
 def test_no_gap_line_when_nothing_later_waits(lab: Lab) -> None:
     lab.configure()
     lab.pair()
-    lab.ok("intake", str(lab.write("o.csv", HEADER + f"o1,anvil,ETH,{lab.keys.address(6)},1,\n")))
-    lab.ok("build")
+    lab.build_request("o", f"o1,anvil,ETH,{lab.keys.address(6)},1,\n")
     assert "gap:" not in lab.ok("status").out

@@ -10,32 +10,16 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from watcherlab import Lab, sign_parts, ur_lines
+from watcherlab import Lab, byte_hash, sign_parts, with_head
 
 from shared.address import Address
-from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature
+from shared.erc4527 import AuditHead
 from watcher.errors import ConfigError, ForeignResponseError, SignerRollbackError
 from watcher.heads import check_forward, parse_fingerprint, parse_note, signer_of
-from watcher.parts import read_ur
 from watcher.state import SignerHead, Status, Store, TxRequest
 from watcher.state.schema import MIGRATIONS
 
 EXIT_INPUT, EXIT_REFUSED = 2, 4
-HEADER = "id,chain,asset,destination,amount,memo\n"
-RESPONSES = frozenset({"eth-signature", "eth-batch-signature"})
-
-
-def _hash(byte: int) -> bytes:
-    return bytes([byte]) * 32
-
-
-def _with_head(lines: list[str], head: AuditHead | None) -> list[str]:
-    """The same signatures with ``head`` as the response's audit head."""
-    ur = read_ur(lines, RESPONSES, source="response")
-    if ur.type == "eth-signature":
-        one = EthSignature.from_ur(ur)
-        return ur_lines(EthSignature(one.r, one.s, one.v, one.request_id, None, head).to_ur())
-    return ur_lines(EthBatchSignature(EthBatchSignature.from_ur(ur).signatures, head).to_ur())
 
 
 class Answers:
@@ -52,17 +36,12 @@ class Answers:
         self.count += 1
         dest = self.lab.keys.address(2)
         rows = "".join(f"w{self.count}-{i},anvil,ETH,{dest},1,\n" for i in range(withdrawals))
-        before = set(self.lab.request_files())
-        self.lab.ok("intake", str(self.lab.write(f"w{self.count}.csv", HEADER + rows)))
-        self.lab.ok("build")
-        [request] = sorted(set(self.lab.request_files()) - before)
-        lines = _with_head(sign_parts(request.read_text().splitlines(), self.lab.keys), head)
+        request = self.lab.build_request(f"w{self.count}", rows)
+        lines = with_head(sign_parts(request.read_text().splitlines(), self.lab.keys), head)
         return self.lab.write(f"response-{self.count}.txt", "\n".join(lines) + "\n")
 
     def head_line(self) -> str:
-        out = self.lab.ok("status", "--no-track").out
-        [line] = [x for x in out.splitlines() if x.startswith(f"signer {self.fingerprint}:")]
-        return line
+        return self.lab.head_line(self.fingerprint)
 
 
 @pytest.fixture
@@ -70,76 +49,66 @@ def answers(lab: Lab) -> Answers:
     return Answers(lab)
 
 
-def refused(lab: Lab, *args: str, code: int, says: str) -> str:
-    before = lab.dump()
-    result = lab.cli(*args)
-    assert result.code == code, (result.code, result.out, result.err)
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and says in lines[0], result.err
-    assert lab.dump() == before
-    return lines[0]
-
-
 def test_the_first_head_is_stored_and_shown_whole(answers: Answers) -> None:
     assert answers.head_line() == f"signer {answers.fingerprint}: no audit head stored yet"
-    answers.lab.ok("import", str(answers.response(AuditHead(5, _hash(0xAB)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(5, byte_hash(0xAB)))))
     assert answers.head_line().startswith(f"signer {answers.fingerprint}: audit head 5:{'ab' * 32}")
 
 
 def test_a_later_head_replaces_the_stored_one(answers: Answers) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(5, _hash(1)))))
-    answers.lab.ok("import", str(answers.response(AuditHead(9, _hash(2)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(5, byte_hash(1)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(9, byte_hash(2)))))
     assert f"audit head 9:{'02' * 32}" in answers.head_line()
 
 
 def test_the_same_head_again_is_accepted(answers: Answers) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(5, _hash(1)))))
-    answers.lab.ok("import", str(answers.response(AuditHead(5, _hash(1)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(5, byte_hash(1)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(5, byte_hash(1)))))
     assert f"audit head 5:{'01' * 32}" in answers.head_line()
 
 
 def test_a_batch_response_s_head_is_the_batch_s(answers: Answers) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(12, _hash(3)), withdrawals=3)))
+    answers.lab.ok("import", str(answers.response(AuditHead(12, byte_hash(3)), withdrawals=3)))
     assert f"audit head 12:{'03' * 32}" in answers.head_line()
 
 
 def test_a_lower_head_is_a_rolled_back_signer(answers: Answers) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(9, _hash(1)))))
-    older = answers.response(AuditHead(8, _hash(2)))
-    line = refused(answers.lab, "import", str(older), code=EXIT_INPUT, says="was rolled back")
+    answers.lab.ok("import", str(answers.response(AuditHead(9, byte_hash(1)))))
+    older = answers.response(AuditHead(8, byte_hash(2)))
+    line = answers.lab.refused("import", str(older), code=EXIT_INPUT, says="was rolled back")
     assert f"signer {answers.fingerprint} answered with audit head 8:" in line
     assert "Nothing was stored" in line
     assert answers.lab.statuses()["w2-0"] == "awaiting-signature"
 
 
 def test_the_same_seq_with_another_hash_is_a_cloned_signer(answers: Answers) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(9, _hash(1)))))
-    forked = answers.response(AuditHead(9, _hash(2)))
-    refused(answers.lab, "import", str(forked), code=EXIT_INPUT, says="a cloned signer")
+    answers.lab.ok("import", str(answers.response(AuditHead(9, byte_hash(1)))))
+    forked = answers.response(AuditHead(9, byte_hash(2)))
+    answers.lab.refused("import", str(forked), code=EXIT_INPUT, says="a cloned signer")
 
 
 def test_a_missing_head_after_one_was_seen_is_refused(answers: Answers) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(9, _hash(1)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(9, byte_hash(1)))))
     bare = answers.response(None)
-    refused(answers.lab, "import", str(bare), code=EXIT_INPUT, says="carries no audit head")
+    answers.lab.refused("import", str(bare), code=EXIT_INPUT, says="carries no audit head")
 
 
 def test_responses_without_heads_are_accepted_while_none_is_stored(answers: Answers) -> None:
     answers.lab.ok("import", str(answers.response(None)))
     assert answers.head_line().endswith("no audit head stored yet")
-    answers.lab.ok("import", str(answers.response(AuditHead(1, _hash(1)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(1, byte_hash(1)))))
     assert "audit head 1:" in answers.head_line()
 
 
 def test_reset_head_records_who_and_why_and_the_next_head_is_taken(answers: Answers) -> None:
     lab = answers.lab
-    lab.ok("import", str(answers.response(AuditHead(40, _hash(1)))))
+    lab.ok("import", str(answers.response(AuditHead(40, byte_hash(1)))))
     out = lab.ok(
         "reset-head", answers.fingerprint.upper(), "--by", "alice", "--reason", "rebuilt from words"
     ).out
     assert f"audit head 40:{'01' * 32} dropped by alice (rebuilt from words)" in out
     assert answers.head_line().endswith("no audit head stored yet")
-    lab.ok("import", str(answers.response(AuditHead(3, _hash(2)))))
+    lab.ok("import", str(answers.response(AuditHead(3, byte_hash(2)))))
     status = lab.ok("status", "--no-track").out
     assert f"audit head 3:{'02' * 32}" in status
     assert f"by alice: rebuilt from words (dropped 40:{'01' * 32})" in status
@@ -150,7 +119,7 @@ def test_reset_head_records_who_and_why_and_the_next_head_is_taken(answers: Answ
         store.close()
     assert (reset.seq, reset.head_hash, reset.reset_by, reset.reason) == (
         40,
-        _hash(1),
+        byte_hash(1),
         "alice",
         "rebuilt from words",
     )
@@ -169,17 +138,16 @@ def test_reset_head_records_who_and_why_and_the_next_head_is_taken(answers: Answ
 def test_reset_head_refuses_bad_values(
     answers: Answers, args: tuple[str, ...], code: int, says: str
 ) -> None:
-    answers.lab.ok("import", str(answers.response(AuditHead(4, _hash(1)))))
+    answers.lab.ok("import", str(answers.response(AuditHead(4, byte_hash(1)))))
     words = [a.replace("{fp}", answers.fingerprint) for a in args]
     for flag, value in (("--by", "alice"), ("--reason", "restore")):
         if flag not in words:
             words += [flag, value]
-    refused(answers.lab, "reset-head", *words, code=code, says=says)
+    answers.lab.refused("reset-head", *words, code=code, says=says)
 
 
 def test_reset_head_without_a_stored_head_is_refused(answers: Answers) -> None:
-    refused(
-        answers.lab,
+    answers.lab.refused(
         "reset-head",
         answers.fingerprint,
         "--by",
@@ -216,15 +184,15 @@ def test_a_response_answering_two_signers_is_foreign() -> None:
 @pytest.mark.parametrize(
     ("got", "error"),
     [
-        (AuditHead(6, _hash(1)), None),
-        (AuditHead(5, _hash(1)), None),
-        (AuditHead(4, _hash(1)), "rolled back"),
-        (AuditHead(5, _hash(2)), "cloned"),
+        (AuditHead(6, byte_hash(1)), None),
+        (AuditHead(5, byte_hash(1)), None),
+        (AuditHead(4, byte_hash(1)), "rolled back"),
+        (AuditHead(5, byte_hash(2)), "cloned"),
         (None, "carries no audit head"),
     ],
 )
 def test_check_forward(got: AuditHead | None, error: str | None) -> None:
-    known = SignerHead("0a0b0c0d", 5, _hash(1), "digest", "then")
+    known = SignerHead("0a0b0c0d", 5, byte_hash(1), "digest", "then")
     check_forward("0a0b0c0d", None, got)
     if error is None:
         check_forward("0a0b0c0d", known, got)
@@ -232,7 +200,7 @@ def test_check_forward(got: AuditHead | None, error: str | None) -> None:
     with pytest.raises(SignerRollbackError, match=error) as raised:
         check_forward("0a0b0c0d", known, got)
     assert raised.value.fingerprint == "0a0b0c0d"
-    assert raised.value.known == (5, _hash(1))
+    assert raised.value.known == (5, byte_hash(1))
     assert raised.value.got == (None if got is None else (got.seq, got.head_hash))
 
 

@@ -14,6 +14,13 @@ machine, and a review of a plain transfer builds a dozen). No reader uses datacl
 on them (no ``replace``, ``fields`` or ``asdict``). Records with a ``count`` field (which would
 shadow ``tuple.count``) or that callers copy with ``dataclasses.replace`` (:class:`Review`,
 :class:`ReviewWarning`) stay frozen dataclasses.
+
+As tuples they would also equal a plain tuple (or another named tuple) of the same values.
+:class:`Asset` is the key under which amounts are summed (totals, fee caps, a batch's
+destinations), so its equality is its own: an asset never equals a plain tuple. The others are
+never dictionary keys or set members and are compared only with records of their own type
+(inside two reviews' equality), and their field types keep any two of them from holding
+equal values, so they keep tuple equality and its speed.
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ from shared.calls import Call
 from shared.messages import RecognisedMessage, SafeTx, TypedData
 from shared.review.warnings import Severity, WarningCode
 from shared.tx import Transaction
+
+# Bound once: Asset's equality calls them on every dictionary hit (a global load and a call,
+# not an attribute lookup on tuple each time).
+_TUPLE_EQ = tuple.__eq__
+_TUPLE_NE = tuple.__ne__
 
 
 class Source(StrEnum):
@@ -100,6 +112,21 @@ class Asset(NamedTuple):
     symbol: str
     decimals: int | None
     known: bool
+
+    # Amounts are summed in dictionaries keyed by Asset: a plain tuple of the same five
+    # values must never land on, or be taken for, an asset's entry. Python asks the subclass
+    # first, so this holds on either side of == and != against a plain tuple; against
+    # another tuple subclass it holds only with the asset on the left (the other's own
+    # tuple equality answers first), and no such record has Asset's field types. tuple
+    # defines __ne__ apart from __eq__, so both are replaced. The hash stays tuple's C one
+    # (NamedTuple sets these methods on the finished class, so __hash__ is not reset to
+    # None): an equal hash with unequal values is only a collision. Cost: a batch compares
+    # each review's asset with the batch's ~4 times, ~0.07 us more each than tuple's.
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Asset and _TUPLE_EQ(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return type(other) is not Asset or _TUPLE_NE(self, other)
 
 
 class Payment(NamedTuple):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Context, Decimal
+from typing import NamedTuple
 
 import pytest
 from hypothesis import given
@@ -97,3 +98,40 @@ def test_unlimited_allowances(amount: int, bits: int, unlimited: bool) -> None:
     assert is_unlimited(amount, bits) is unlimited
     text = allowance_text(token_asset(REGISTRIES, 1, USDC), amount, bits)
     assert text.startswith("UNLIMITED") is unlimited
+
+
+class _Lookalike(NamedTuple):
+    chain_id: int | None
+    token: Address | None
+    symbol: str
+    decimals: int | None
+    known: bool
+
+
+def test_an_asset_never_equals_a_tuple_of_its_values() -> None:
+    # Amounts are summed under Asset keys: a tuple of the same values is another key.
+    usdc = token_asset(REGISTRIES, 1, USDC)
+    values = (usdc.chain_id, usdc.token, usdc.symbol, usdc.decimals, usdc.known)
+    assert usdc != values
+    assert values != usdc
+    assert not usdc == values  # noqa: SIM201 (== is the operator under test)
+    assert not values == usdc  # noqa: SIM201
+    # Another named tuple: with the asset on the left (as a dictionary holding assets asks).
+    assert usdc != _Lookalike(*values)
+    assert not usdc == _Lookalike(*values)  # noqa: SIM201
+    same = Asset(*values)
+    assert usdc == same
+    assert not usdc != same  # noqa: SIM202 (!= is the operator under test)
+    assert hash(usdc) == hash(same)
+    assert usdc != native_asset(REGISTRIES, 1)
+
+
+def test_asset_keys_never_merge_with_tuples() -> None:
+    eth = native_asset(REGISTRIES, 1)
+    values = (eth.chain_id, eth.token, eth.symbol, eth.decimals, eth.known)
+    sums: dict[object, int] = {eth: 1, values: 2}
+    assert len(sums) == 2
+    assert sums[native_asset(REGISTRIES, 1)] == 1
+    assert sums[values] == 2
+    # A dictionary compares its stored asset key with the one looked up, asset on the left.
+    assert _Lookalike(*values) not in {eth: 1}

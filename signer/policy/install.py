@@ -17,15 +17,13 @@ from signer.audit import AuditLog
 from signer.audit.record import AuditEntry, AuditKind
 from signer.errors import HomeError
 from signer.home import SignerHome
-from signer.keys.atomicfile import write_atomic
+from signer.keys.atomicfile import OS_FILE_OPS, FileOps, write_atomic
 from signer.policy.locate import TOP_LEVEL, Entry, LineIndex
 from signer.policy.model import Policy
 from signer.policy.parse import parse_policy_bytes
 
 # The confirmation an operator types: at least this many leading hex digits of the new hash.
 CONFIRM_DIGITS = 8
-# A value longer than this is cut in the change list (the file itself is what gets hashed).
-MAX_SHOWN_CHARS = 120
 
 
 class ChangeKind(StrEnum):
@@ -39,7 +37,8 @@ class ChangeKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class PolicyChange:
     """One difference: ``where`` is a table path (``destination[2]``) or a key in one
-    (``limit[0].per_tx``); lines are 1-based, None on the side where it does not exist."""
+    (``limit[0].per_tx``); lines are 1-based, None on the side where it does not exist. A
+    whole table added or removed has no value: its keys follow as changes of their own."""
 
     kind: ChangeKind
     where: str
@@ -58,7 +57,8 @@ class PolicyChange:
         if self.kind is ChangeKind.CHANGED:
             return f"changed {self.where}: {self.old_value} -> {self.new_value}{at}"
         value = self.new_value if self.kind is ChangeKind.ADDED else self.old_value
-        return f"{self.kind.value} {self.where} = {value}{at}"
+        shown = "" if value is None else f" = {value}"
+        return f"{self.kind.value} {self.where}{shown}{at}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +104,16 @@ def plan_install(home: SignerHome, data: bytes) -> PolicyPlan:
     return PolicyPlan(policy, data, old_hash, old_text is not None, _diff_texts(old_text, new_text))
 
 
-def install_policy(home: SignerHome, plan: PolicyPlan, audit: AuditLog) -> AuditEntry:
+def install_policy(
+    home: SignerHome, plan: PolicyPlan, audit: AuditLog, *, ops: FileOps = OS_FILE_OPS
+) -> AuditEntry:
     """Replace the home's policy with ``plan``'s file, then record a ``policy-installed`` entry.
 
     The installed file must still be the one the plan was compared with (else
     :class:`HomeError`, nothing written). The write is atomic: temp file, fsync, rename(2),
     fsync of the directory; a crash leaves the old file or the new one. A crash between the
     rename and the entry leaves the new policy without its entry; every ``decision`` entry
-    carries its ``policy_hash`` anyway.
+    carries its ``policy_hash`` anyway. ``ops`` is injectable for tests.
     """
     current = home.read_policy() if home.has_policy() else None
     current_hash = None if current is None else hashlib.sha256(current).hexdigest()
@@ -121,7 +123,7 @@ def install_policy(home: SignerHome, plan: PolicyPlan, audit: AuditLog) -> Audit
             " installed: run the install again"
         )
     try:
-        write_atomic(home.policy_path, plan.data, overwrite=True)
+        write_atomic(home.policy_path, plan.data, overwrite=True, ops=ops)
     except OSError as exc:
         raise HomeError(f"cannot write {home.policy_path}: {exc.strerror}") from exc
     return audit.append(
@@ -161,8 +163,14 @@ class _Differ:
             before, after = old.get(name), new.get(name)
             if _is_table_array(before) or _is_table_array(after):
                 self._array(name, _entries(before), _entries(after))
-            elif isinstance(before, dict) and isinstance(after, dict):
-                self._keys(name, (name, None), before, (name, None), after)
+            elif isinstance(before, dict) or isinstance(after, dict):
+                entry = (name, None)
+                if not isinstance(before, dict):
+                    self._whole(ChangeKind.ADDED, name, entry, _table(after))
+                elif not isinstance(after, dict):
+                    self._whole(ChangeKind.REMOVED, name, entry, before)
+                else:
+                    self._keys(name, entry, before, entry, after)
             else:
                 self._keys("", TOP_LEVEL, _only(old, name), TOP_LEVEL, _only(new, name))
 
@@ -182,27 +190,29 @@ class _Differ:
             self._keys(f"{name}[{j}]", (name, i), old[i], (name, j), new[j])
         paired = min(len(unmatched_old), len(unmatched_new))
         for i in unmatched_old[paired:]:
-            self.changes.append(
-                PolicyChange(
-                    ChangeKind.REMOVED,
-                    f"{name}[{i}]",
-                    _shown(old[i]),
-                    None,
-                    self.old_lines.header((name, i)),
-                    None,
-                )
-            )
+            self._whole(ChangeKind.REMOVED, f"{name}[{i}]", (name, i), old[i])
         for j in unmatched_new[paired:]:
-            self.changes.append(
-                PolicyChange(
-                    ChangeKind.ADDED,
-                    f"{name}[{j}]",
-                    None,
-                    _shown(new[j]),
-                    None,
-                    self.new_lines.header((name, j)),
-                )
+            self._whole(ChangeKind.ADDED, f"{name}[{j}]", (name, j), new[j])
+
+    def _whole(self, kind: ChangeKind, where: str, entry: Entry, table: dict[str, object]) -> None:
+        """A table added or removed: its header, then every key in it on a line of its own."""
+        lines = self.new_lines if kind is ChangeKind.ADDED else self.old_lines
+        header = lines.header(entry)
+        self.changes.append(
+            PolicyChange(
+                kind,
+                where,
+                None,
+                None,
+                header if kind is ChangeKind.REMOVED else None,
+                header if kind is ChangeKind.ADDED else None,
             )
+        )
+        empty: dict[str, object] = {}
+        if kind is ChangeKind.ADDED:
+            self._keys(where, entry, empty, entry, table)
+        else:
+            self._keys(where, entry, table, entry, empty)
 
     def _keys(
         self,
@@ -245,6 +255,10 @@ def _only(table: dict[str, object], key: str) -> dict[str, object]:
     return {key: table[key]} if key in table else {}
 
 
+def _table(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
 def _is_table_array(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
@@ -257,11 +271,9 @@ def _entries(value: object) -> list[dict[str, object]]:
 
 def _shown(value: object) -> str:
     """A value as one line of ASCII: TOML-like, with every string escaped as JSON escapes it
-    (a policy from a stick must not be able to move the cursor or colour the screen)."""
-    text = _literal(value)
-    if len(text) > MAX_SHOWN_CHARS:
-        return text[: MAX_SHOWN_CHARS - 3] + "..."
-    return text
+    (a policy from a stick must not be able to move the cursor or colour the screen). Never
+    shortened: the reviewer must see every asset and every digit."""
+    return _literal(value)
 
 
 def _literal(value: object) -> str:

@@ -6,75 +6,21 @@ headless ``sign`` → import → broadcast → confirmed, every balance equal to
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from anvil import MNEMONIC, Anvil
-from watcherlab import DevKeys, Lab
+from anvil import Anvil
+from watcherlab import DevKeys, Lab, RealSigner, withdrawal_policy
 
 from watcher.attestation import Attester
 
-SIGNER = Path(sys.executable).parent / "coldsign-signer"
-PASSPHRASE = "correct horse battery staple e2e"
 CHAIN_ID = 31337
 WITHDRAWALS = 50
 # A test-only operator key (the secp256k1 example key of eth-account's documentation).
 OPERATOR_SECRET = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 
 
-def signer(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real signer CLI (development override: this test machine has a network)."""
-    return subprocess.run(
-        [str(SIGNER), *args[:1], "--home", str(home), "--allow-online", *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _policy(destinations: list[str], token: str | None) -> str:
-    assets = ["native"] if token is None else ["native", token]
-    lines = [
-        "[policy]",
-        'name = "e2e withdrawals"',
-        "version = 1",
-        "",
-        "[[chain]]",
-        f"id = {CHAIN_ID}",
-        'label = "anvil"',
-        'max_fee_per_gas_gwei = "100"',
-        'max_total_fee_native = "0.01"',
-        "",
-        "[[account]]",
-        "path = \"m/44'/60'/0'/0/0\"",
-        'label = "cold"',
-        "",
-    ]
-    for index, address in enumerate(destinations):
-        lines += [
-            "[[destination]]",
-            f"chain = {CHAIN_ID}",
-            f'address = "{address}"',
-            "assets = [" + ", ".join(f'"{asset}"' for asset in assets) + "]",
-            f'label = "customer {index}"',
-            "",
-        ]
-    limits: list[tuple[str, list[str]]] = [("native", [])]
-    if token is not None:
-        limits.append((token, ["decimals = 18", 'label = "TKN"']))
-    for asset, extra in limits:
-        lines += [
-            "[[limit]]",
-            f"chain = {CHAIN_ID}",
-            f'asset = "{asset}"',
-            *extra,
-            'per_tx = "100000"',
-            'per_24h = "100000"',
-            "",
-        ]
-    return "\n".join(lines)
+    return withdrawal_policy("e2e withdrawals", destinations, limit="100000", token=token)
 
 
 def _registry(token: str) -> str:
@@ -95,50 +41,6 @@ def _registry(token: str) -> str:
     )
 
 
-class SignerHome:
-    """A real signer home: the dev mnemonic imported, a policy and a registry written."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.home = tmp_path / "signer"
-        secrets = tmp_path / "secrets"
-        secrets.mkdir()
-        (secrets / "mnemonic").write_text(MNEMONIC + "\n")
-        (secrets / "passphrase").write_text(PASSPHRASE + "\n")
-        self.passphrase = str(secrets / "passphrase")
-        made = signer(
-            self.home,
-            "init",
-            "--mnemonic-file",
-            str(secrets / "mnemonic"),
-            "--passphrase-file",
-            self.passphrase,
-            "--accounts",
-            "1",
-        )
-        assert made.returncode == 0, made.stderr
-
-    def pair(self, lab: Lab, tmp_path: Path) -> None:
-        """The signer exports its account key; the watcher derives its watch-only address."""
-        pairing = tmp_path / "pairing.txt"
-        exported = signer(
-            self.home, "export-account", "--out", str(pairing), "--passphrase-file", self.passphrase
-        )
-        assert exported.returncode == 0, exported.stderr
-        lab.ok("pair", str(pairing), "--count", "1")
-
-    def sign(self, request: Path, response: Path) -> subprocess.CompletedProcess[str]:
-        return signer(
-            self.home,
-            "sign",
-            "--passphrase-file",
-            self.passphrase,
-            "--in",
-            str(request),
-            "--out",
-            str(response),
-        )
-
-
 def test_fifty_withdrawals_through_the_real_signer(
     tmp_path: Path, e2e_chain: Anvil, keys: DevKeys
 ) -> None:
@@ -146,10 +48,10 @@ def test_fifty_withdrawals_through_the_real_signer(
     source = keys.address(0)
     token = lab.deploy_token(source, 10**9 * 10**18)
     lab.configure(tokens=((token, "TKN"),))
-    cold = SignerHome(tmp_path)
-    cold.pair(lab, tmp_path)
+    cold = RealSigner(tmp_path)
+    cold.pair(lab)
     destinations = [keys.address(10 + i) for i in range(5)]
-    (cold.home / "policy.toml").write_text(_policy(destinations, token))
+    cold.write_policy(_policy(destinations, token))
     (cold.home / "registry.toml").write_text(_registry(token))
 
     rows = ["id,chain,asset,destination,amount,memo"]
@@ -169,7 +71,7 @@ def test_fifty_withdrawals_through_the_real_signer(
     [request] = lab.request_files()
 
     response = tmp_path / "response.txt"
-    signed = cold.sign(request, response)
+    signed = cold.run_sign(request, response)
     assert signed.returncode == 0, signed.stdout[-3000:] + signed.stderr
     lab.ok("import", str(response))
     lab.ok("broadcast")
@@ -189,11 +91,11 @@ def test_a_policy_pinning_the_operator_signs_only_attested_requests(
     operator_key.write_text(OPERATOR_SECRET.hex() + "\n")
     operator_key.chmod(0o600)
     lab.configure()
-    cold = SignerHome(tmp_path)
-    cold.pair(lab, tmp_path)
+    cold = RealSigner(tmp_path)
+    cold.pair(lab)
     dest = keys.address(10)
     operator = Attester(OPERATOR_SECRET).address.checksummed()
-    (cold.home / "policy.toml").write_text(
+    cold.write_policy(
         _policy([dest], None) + f'\n[[operator]]\naddress = "{operator}"\nlabel = "desk"\n'
     )
     lab.ok(
@@ -202,13 +104,13 @@ def test_a_policy_pinning_the_operator_signs_only_attested_requests(
     )
     lab.ok("build")
     [unattested] = lab.request_files()
-    refused = cold.sign(unattested, tmp_path / "refused.txt")
+    refused = cold.run_sign(unattested, tmp_path / "refused.txt")
     assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr
 
     # The same withdrawal, attested this time (a second watcher home with the operator key).
     attested_lab = Lab(tmp_path / "watcher2", e2e_chain, keys)
     attested_lab.configure(extra=f'\n[operator]\nkey_file = "{operator_key}"\n')
-    cold.pair(attested_lab, tmp_path)
+    cold.pair(attested_lab)
     attested_lab.ok(
         "intake",
         str(
@@ -220,7 +122,7 @@ def test_a_policy_pinning_the_operator_signs_only_attested_requests(
     attested_lab.ok("build")
     [attested] = attested_lab.request_files()
     response = tmp_path / "attested.txt"
-    signed = cold.sign(attested, response)
+    signed = cold.run_sign(attested, response)
     assert signed.returncode == 0, signed.stdout[-2000:] + signed.stderr
     attested_lab.ok("import", str(response))
     attested_lab.ok("broadcast")

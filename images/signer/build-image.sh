@@ -95,6 +95,14 @@ menuentry "Set up a new signer home: create the vault (new mnemonic) and a defau
   linux /live/vmlinuz $cmdline coldsign.setup
   initrd /live/initrd.img
 }
+menuentry "Restore a signer home from its mnemonic: type the words, check the addresses" {
+  linux /live/vmlinuz $cmdline coldsign.restore
+  initrd /live/initrd.img
+}
+menuentry "Install a policy from a stick labelled COLDSIGN-POLICY (policy.toml)" {
+  linux /live/vmlinuz $cmdline coldsign.policy
+  initrd /live/initrd.img
+}
 menuentry "Check this medium against its sha256sum.txt, then reboot" {
   linux /live/vmlinuz $cmdline verify-checksums=sha256
   initrd /live/initrd.img

@@ -152,7 +152,11 @@ done
 (cd "$here/rootfs" && find . -type f) | while read -r file; do
   install -m 0644 "$here/rootfs/$file" "$out/$file"
 done
-chmod 0755 "$out/usr/local/sbin/coldsign-open-home" "$out/usr/local/bin/coldsign-setup"
+chmod 0755 "$out/usr/local/sbin/coldsign-open-home" "$out/usr/local/bin/coldsign-setup" \
+  "$out/usr/local/bin/coldsign-restore" "$out/usr/local/bin/coldsign-policy-install" \
+  "$out/usr/local/sbin/coldsign-open-policy-stick"
+# Where coldsign-open-policy-stick mounts the policy stick (read-only) for "Install a policy".
+install -d -m 0755 "$out/media/coldsign-policy"
 
 {
   echo "deb $mirror $suite main"
@@ -199,7 +203,8 @@ rm -rf "$out/tmp/wheelhouse"
 # --- boot-time configuration -------------------------------------------------------------------
 units=$out/etc/systemd/system
 mkdir -p "$units/multi-user.target.wants"
-for unit in coldsign-signer.service coldsign-setup.service; do
+for unit in coldsign-signer.service coldsign-setup.service coldsign-restore.service \
+  coldsign-policy-stick.service coldsign-policy-install.service; do
   ln -sf "/etc/systemd/system/$unit" "$units/multi-user.target.wants/$unit"
 done
 ln -sf /lib/systemd/system/multi-user.target "$units/default.target"

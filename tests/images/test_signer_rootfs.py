@@ -420,6 +420,91 @@ def test_signer_unit_owns_tty1_after_the_home_is_open() -> None:
     assert "coldsign-signer --home /var/lib/coldsign init" in script
 
 
+def test_restore_and_policy_entries_run_in_the_signers_place() -> None:
+    units = OVERLAY / "etc/systemd/system"
+    signer = conf_lines(units / "coldsign-signer.service")
+    sandbox = {
+        line
+        for line in signer
+        if line.split("=")[0]
+        in {
+            "User",
+            "RestrictAddressFamilies",
+            "IPAddressDeny",
+            "ProtectSystem",
+            "ReadWritePaths",
+            "LimitCORE",
+            "NoNewPrivileges",
+            "ProtectHome",
+            "PrivateTmp",
+        }
+    }
+    # Each entry replaces the signer (every negated condition must hold for it to start)
+    # and runs its command as the signer's user, in the signer's sandbox, on tty1.
+    for unit, flag, script, command in (
+        (
+            "coldsign-restore.service",
+            "coldsign.restore",
+            "usr/local/bin/coldsign-restore",
+            "coldsign-signer --home /var/lib/coldsign init --restore",
+        ),
+        (
+            "coldsign-policy-install.service",
+            "coldsign.policy",
+            "usr/local/bin/coldsign-policy-install",
+            "coldsign-signer --home /var/lib/coldsign policy install",
+        ),
+    ):
+        lines = conf_lines(units / unit)
+        assert f"ConditionKernelCommandLine={flag}" in lines
+        assert f"ConditionKernelCommandLine=!{flag}" in signer
+        assert f"ExecStart=/{script}" in lines
+        assert "TTYPath=/dev/tty1" in lines
+        assert any(line.startswith("Requires=coldsign-home.service") for line in lines)
+        assert sandbox <= set(lines)
+        text = (OVERLAY / script).read_text()
+        assert command in text and "exec sleep infinity" in text
+    assert (
+        "file=/media/coldsign-policy/policy.toml"
+        in (OVERLAY / "usr/local/bin/coldsign-policy-install").read_text().splitlines()
+    )
+    # The policy stick is mounted by root before the sandboxed unit starts, read-only.
+    stick = conf_lines(units / "coldsign-policy-stick.service")
+    assert "ConditionKernelCommandLine=coldsign.policy" in stick
+    assert "ExecStart=/usr/local/sbin/coldsign-open-policy-stick" in stick
+    assert "Before=coldsign-policy-install.service" in stick
+    assert not [line for line in stick if line.startswith(("User", "ProtectSystem"))]
+    install = conf_lines(units / "coldsign-policy-install.service")
+    assert "Requires=coldsign-home.service coldsign-policy-stick.service" in install
+    mount = (OVERLAY / "usr/local/sbin/coldsign-open-policy-stick").read_text()
+    assert "label=COLDSIGN-POLICY" in mount
+    assert 'mount -o ro,nodev,nosuid,noexec "$device" "$mountpoint"' in mount
+    assert "mountpoint=/media/coldsign-policy" in mount
+    recipe = (RECIPE / "build-rootfs.sh").read_text()
+    for name in ("coldsign-restore", "coldsign-policy-install", "coldsign-open-policy-stick"):
+        assert f'/{name}"' in recipe, name
+    for name in ("restore", "policy-stick", "policy-install"):
+        assert f"coldsign-{name}.service" in recipe, name
+    for script in (
+        "usr/local/bin/coldsign-restore",
+        "usr/local/bin/coldsign-policy-install",
+        "usr/local/sbin/coldsign-open-policy-stick",
+    ):
+        subprocess.run(["sh", "-n", str(OVERLAY / script)], check=True)
+
+
+def test_grub_offers_restore_and_policy_entries() -> None:
+    recipe = (RECIPE / "build-image.sh").read_text()
+    entries = re.findall(r'menuentry "([^"]+)" \{\n  linux /live/vmlinuz \$cmdline ?(\S*)', recipe)
+    flags = {flag: title for title, flag in entries}
+    assert flags["coldsign.restore"].startswith("Restore a signer home from its mnemonic")
+    assert flags["coldsign.policy"].startswith(
+        "Install a policy from a stick labelled COLDSIGN-POLICY"
+    )
+    # "Check this medium" stays the last entry (docs/appliance.md names it so).
+    assert entries[-1][1] == "verify-checksums=sha256"
+
+
 def test_scripts_parse() -> None:
     for script in (
         "build-rootfs.sh",
@@ -625,11 +710,21 @@ def test_build_signer_rootfs(built_root: tuple[Path, str]) -> None:
     units = etc / "systemd" / "system"
     for masked in ("swap.target", "getty@tty1.service", "systemd-networkd.service"):
         assert os.readlink(units / masked) == "/dev/null", masked
-    for enabled in ("coldsign-signer.service", "coldsign-setup.service"):
+    for enabled in (
+        "coldsign-signer.service",
+        "coldsign-setup.service",
+        "coldsign-restore.service",
+        "coldsign-policy-stick.service",
+        "coldsign-policy-install.service",
+    ):
         # Absolute links, as systemctl makes them: resolve them inside the root, not here.
         target = os.readlink(units / "multi-user.target.wants" / enabled)
         assert target == f"/etc/systemd/system/{enabled}"
         assert (root / target.lstrip("/")).is_file()
+    assert (root / "media" / "coldsign-policy").is_dir()
+    for script in ("bin/coldsign-restore", "bin/coldsign-policy-install"):
+        assert os.access(root / "usr/local" / script, os.X_OK), script
+    assert os.access(root / "usr/local/sbin/coldsign-open-policy-stick", os.X_OK)
     assert not (etc / "apt").exists()
     assert (etc / "resolv.conf").read_text() == ""
     assert re.match(r"root:[*!]", (etc / "shadow").read_text())
@@ -673,6 +768,7 @@ def test_build_live_image_from_a_stand_in_root(tmp_path: Path) -> None:
     grub = (extracted / "boot" / "grub" / "grub.cfg").read_text()
     assert "boot=live" in grub and "lockdown=confidentiality" in grub
     assert "coldsign.setup" in grub and "verify-checksums=sha256" in grub
+    assert "coldsign.restore" in grub and "coldsign.policy" in grub
     assert build_id[:16] in grub
     sums = (extracted / "sha256sum.txt").read_text().splitlines()
     for line in sums:

@@ -1,12 +1,19 @@
 """The ``coldsign-signer`` command: the offline signer without its screen (headless).
 
-    coldsign-signer init [--mnemonic-file F] [--passphrase-file F] [--bip39-passphrase-file F]
-                         [--accounts N] [--scheme standard|ledger-live|legacy]
+    coldsign-signer init [--mnemonic-file F | --restore] [--passphrase-file F]
+                         [--bip39-passphrase-file F] [--accounts N]
+                         [--scheme standard|ledger-live|legacy]
     coldsign-signer export-account [--path P] [--scheme S] --out FILE|IMAGE.png|ANIMATION
     coldsign-signer sign --in FILE|MEDIA --out FILE|ANIMATION [--ack ITEM:TEXT ...]
     (export-account and sign also take --reset-missing-state: see below)
     coldsign-signer audit verify [--known-head SEQ:HASH] | audit recover
     coldsign-signer policy check FILE | policy new [--out FILE]
+    coldsign-signer policy install FILE [--yes-hash HEX]
+
+``init --restore`` asks for a paper mnemonic word by word (``signer/restore.py``) and writes
+the vault only after the operator has compared the fingerprint and addresses; ``policy
+install`` shows what a validated file changes and replaces the policy once the new hash's
+first digits are typed (``signer/policy/install.py``).
 
 Messages travel as UR text parts (one per line) or as QR codes through ``channel/``: ``sign
 --in`` also reads an image, a folder of frames, a video or ``camera:N``; ``--out`` writes an

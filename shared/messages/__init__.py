@@ -28,11 +28,15 @@ from shared.messages.safe_tx import (
     safe_tx_struct_hash,
 )
 from shared.messages.schemas import (
+    DaiPermit,
     Permit,
     Permit2Batch,
     Permit2BatchTransferFrom,
+    Permit2BatchWitnessTransferFrom,
     Permit2Single,
     Permit2TransferFrom,
+    Permit2Witness,
+    Permit2WitnessTransferFrom,
     PermitDetails,
     RecognisedMessage,
     TokenPermissions,
@@ -41,14 +45,18 @@ from shared.messages.schemas import (
 from shared.messages.text import DisplayText, safe_display
 
 __all__ = [
+    "DaiPermit",
     "DisplayText",
     "Domain",
     "Member",
     "Permit",
     "Permit2Batch",
     "Permit2BatchTransferFrom",
+    "Permit2BatchWitnessTransferFrom",
     "Permit2Single",
     "Permit2TransferFrom",
+    "Permit2Witness",
+    "Permit2WitnessTransferFrom",
     "PermitDetails",
     "RecognisedMessage",
     "SafeMessage",

@@ -1,10 +1,19 @@
-"""Recognising well-known EIP-712 messages (Permit, Permit2, SafeTx, SafeMessage) by schema.
+"""Recognising well-known EIP-712 messages (Permit, DAI permit, Permit2, SafeTx, SafeMessage).
 
 A document is recognised only when its primary type's ``encodeType`` string is exactly the
 one the verifying contract hashes (so every member name, type and order matches) and its
 domain declares exactly the fields that contract uses. A document whose types match but
 whose domain does not is refused with TypedDataError: it claims to be, say, a Permit but
 could not be verified by any real token, and coldsign does not guess.
+
+Permit2's witness transfers are the one family without a fixed ``encodeType``: Permit2
+hashes a fixed stub followed by a witness type string its caller supplies. They are
+recognised by the stub (primary type name and its first four members exactly) and refused
+when the fifth member is not one declared struct.
+
+Two recognised classes extend another: :class:`DaiPermit` is a :class:`Permit` and the
+witness transfers are Permit2 transfers, because each grants exactly what its base grants
+(an allowance, a pull of tokens); a policy that judges the base judges them the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from typing import TypeAlias
 
 from shared.address import Address
 from shared.errors import TypedDataError
-from shared.messages.eip712 import Struct, TypedData, Value
+from shared.messages.eip712 import Struct, TypedData, Value, hash_struct
 from shared.messages.safe_tx import (
     OPERATION_CALL,
     OPERATION_DELEGATECALL,
@@ -27,6 +36,12 @@ from shared.messages.safe_tx import (
 
 # EIP-2612 §Specification: the Permit struct tokens hash.
 PERMIT_TYPE = "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+# makerdao/dss src/dai.sol (commit d4cbab910f160d26cd276aa71f9dda872f69791c): the preimage of
+# PERMIT_TYPEHASH 0xea2aa0a1be11a07ed86d755c93467f4f82362b452371d1ba94d1715123511acb.
+DAI_PERMIT_TYPE = "Permit(address holder,address spender,uint256 nonce,uint256 expiry,bool allowed)"
+# dai.sol permit: `require(expiry == 0 || now <= expiry)` and `wad = allowed ? uint(-1) : 0`.
+DAI_NO_EXPIRY = 0
+UINT256_MAX = 2**256 - 1
 # Uniswap/permit2 src/libraries/PermitHash.sol (commit 57a0505b2d9f4700ef6e721092ce99235c5c17eb).
 _PERMIT_DETAILS = "PermitDetails(address token,uint160 amount,uint48 expiration,uint48 nonce)"
 _TOKEN_PERMISSIONS = "TokenPermissions(address token,uint256 amount)"  # noqa: S105
@@ -43,6 +58,17 @@ PERMIT2_TRANSFER_FROM_TYPE = (
 PERMIT2_BATCH_TRANSFER_FROM_TYPE = (
     "PermitBatchTransferFrom(TokenPermissions[] permitted,address spender,uint256 nonce,"
     "uint256 deadline)" + _TOKEN_PERMISSIONS
+)
+# PermitHash.sol (same commit) _PERMIT_TRANSFER_FROM_WITNESS_TYPEHASH_STUB and
+# _PERMIT_BATCH_WITNESS_TRANSFER_FROM_TYPEHASH_STUB: Permit2 hashes keccak256(stub ||
+# witnessTypeString), the caller's string naming the witness member and every struct after.
+PERMIT2_WITNESS_TRANSFER_FROM_STUB = (
+    "PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,"
+    "uint256 deadline,"
+)
+PERMIT2_BATCH_WITNESS_TRANSFER_FROM_STUB = (
+    "PermitBatchWitnessTransferFrom(TokenPermissions[] permitted,address spender,uint256 nonce,"
+    "uint256 deadline,"
 )
 # Uniswap/permit2 src/EIP712.sol: name "Permit2", no version, chainId and the contract.
 PERMIT2_DOMAIN_NAME = "Permit2"
@@ -68,6 +94,32 @@ class Permit:
     chain_id: int
     domain_name: str | None
     domain_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaiPermit(Permit):
+    """A DAI-style permit: ``holder`` (``owner``) lets ``spender`` spend every token, or nothing.
+
+    dai.sol sets the allowance to ``uint256`` max when ``allowed`` and to 0 (a revocation)
+    when not, and accepts the signature until ``expiry`` (0: forever). The inherited
+    ``value`` and ``deadline`` hold that effect in EIP-2612 terms (``deadline`` is
+    ``uint256`` max for expiry 0), so a rule for permits judges it as what it does.
+    """
+
+    expiry: int
+    allowed: bool
+
+    def __post_init__(self) -> None:
+        # Built only by the recogniser; a mismatch is a programming error, not bad input.
+        if self.value != (UINT256_MAX if self.allowed else 0):
+            raise ValueError("a DAI permit's value follows from allowed")
+        if self.deadline != (UINT256_MAX if self.expiry == DAI_NO_EXPIRY else self.expiry):
+            raise ValueError("a DAI permit's deadline follows from expiry")
+
+    @property
+    def never_expires(self) -> bool:
+        """True for expiry 0: the signature stays usable until its nonce is spent."""
+        return self.expiry == DAI_NO_EXPIRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +186,35 @@ class Permit2BatchTransferFrom:
     deadline: int
 
 
+@dataclass(frozen=True, slots=True)
+class Permit2Witness:
+    """The extra struct a Permit2 witness transfer signs, which only the spender interprets.
+
+    ``member`` is its member name, ``value`` the struct, ``type_string`` the
+    ``witnessTypeString`` the spender must pass to Permit2 (the ``encodeType`` after the
+    stub) and ``struct_hash`` the ``bytes32 witness`` (``hashStruct`` of the value).
+    """
+
+    member: str
+    value: Struct
+    type_string: str
+    struct_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Permit2WitnessTransferFrom(Permit2TransferFrom):
+    """Permit2 ``PermitWitnessTransferFrom``: a ``PermitTransferFrom`` bound to a witness."""
+
+    witness: Permit2Witness
+
+
+@dataclass(frozen=True, slots=True)
+class Permit2BatchWitnessTransferFrom(Permit2BatchTransferFrom):
+    """Permit2 ``PermitBatchWitnessTransferFrom``: a batch transfer bound to a witness."""
+
+    witness: Permit2Witness
+
+
 Permit2Message: TypeAlias = (
     Permit2Single | Permit2Batch | Permit2TransferFrom | Permit2BatchTransferFrom
 )
@@ -149,12 +230,17 @@ def recognise(typed: TypedData) -> RecognisedMessage | None:
     """The known message ``typed`` is, or None for any other typed data.
 
     Raises TypedDataError when the types are a known schema but the domain does not fit it,
-    or a value is outside what the verifying contract accepts (a SafeTx operation above 1).
+    a value is outside what the verifying contract accepts (a SafeTx operation above 1), or
+    a Permit2 witness transfer's witness is not a declared struct.
     """
     recogniser = _RECOGNISERS.get(typed.encode_type())
-    if recogniser is None:
-        return None
-    return recogniser(typed)
+    if recogniser is not None:
+        return recogniser(typed)
+    if typed.primary_type == "PermitWitnessTransferFrom":
+        return _permit2_witness_transfer_from(typed)
+    if typed.primary_type == "PermitBatchWitnessTransferFrom":
+        return _permit2_batch_witness_transfer_from(typed)
+    return None
 
 
 def _address(value: Value) -> Address:
@@ -172,6 +258,12 @@ def _int(value: Value) -> int:
 def _bytes(value: Value) -> bytes:
     if not isinstance(value, bytes):
         raise TypeError("expected bytes")
+    return value
+
+
+def _bool(value: Value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected a bool")
     return value
 
 
@@ -226,6 +318,27 @@ def _permit(typed: TypedData) -> Permit:
         chain_id=domain.chain_id,
         domain_name=domain.name,
         domain_version=domain.version,
+    )
+
+
+def _dai_permit(typed: TypedData) -> DaiPermit:
+    # dai.sol hashes exactly these four domain fields (its DOMAIN_SEPARATOR constructor).
+    _require_domain(typed, ("name", "version", "chainId", "verifyingContract"), "DAI permit")
+    chain_id, token = _chain_and_contract(typed)
+    message = typed.message
+    expiry, allowed = _int(message["expiry"]), _bool(message["allowed"])
+    return DaiPermit(
+        owner=_address(message["holder"]),
+        spender=_address(message["spender"]),
+        value=UINT256_MAX if allowed else 0,
+        nonce=_int(message["nonce"]),
+        deadline=UINT256_MAX if expiry == DAI_NO_EXPIRY else expiry,
+        token=token,
+        chain_id=chain_id,
+        domain_name=typed.domain.name,
+        domain_version=typed.domain.version,
+        expiry=expiry,
+        allowed=allowed,
     )
 
 
@@ -299,6 +412,75 @@ def _permit2_batch_transfer_from(typed: TypedData) -> Permit2BatchTransferFrom:
     )
 
 
+def _witness(typed: TypedData, stub: str) -> Permit2Witness | None:
+    """The witness of a Permit2 witness transfer whose stub is ``stub``, or None.
+
+    None when the document is not that transfer (a stub member renamed, retyped or moved,
+    another TokenPermissions): Permit2 would never verify its signature. TypedDataError when
+    it is one but its witness is not a declared struct of its own, which Permit2 would
+    verify but coldsign cannot show as a witness.
+    """
+    types = typed.type_map()
+    members = types[typed.primary_type].members
+    head = "".join(f"{member.type} {member.name}," for member in members[:4])
+    if len(members) != 5 or stub != f"{typed.primary_type}({head}":
+        return None
+    if typed.encode_type("TokenPermissions") != _TOKEN_PERMISSIONS:
+        return None
+    member = members[4]
+    where = f"types.{typed.primary_type}[4].type"
+    if member.type not in types:
+        raise TypedDataError(
+            where, "a Permit2 witness must be one declared struct, not an atomic type or an array"
+        )
+    if member.type == "TokenPermissions":
+        raise TypedDataError(
+            where, "a Permit2 witness must be its own struct, not TokenPermissions"
+        )
+    encoded = typed.encode_type()
+    value = _struct(typed.message[member.name])
+    return Permit2Witness(
+        member=member.name,
+        value=value,
+        type_string=encoded[len(stub) :],
+        struct_hash=hash_struct(value, types),
+    )
+
+
+def _permit2_witness_transfer_from(typed: TypedData) -> Permit2WitnessTransferFrom | None:
+    witness = _witness(typed, PERMIT2_WITNESS_TRANSFER_FROM_STUB)
+    if witness is None:
+        return None
+    base = _permit2_transfer_from(typed)
+    return Permit2WitnessTransferFrom(
+        permit2=base.permit2,
+        chain_id=base.chain_id,
+        permitted=base.permitted,
+        spender=base.spender,
+        nonce=base.nonce,
+        deadline=base.deadline,
+        witness=witness,
+    )
+
+
+def _permit2_batch_witness_transfer_from(
+    typed: TypedData,
+) -> Permit2BatchWitnessTransferFrom | None:
+    witness = _witness(typed, PERMIT2_BATCH_WITNESS_TRANSFER_FROM_STUB)
+    if witness is None:
+        return None
+    base = _permit2_batch_transfer_from(typed)
+    return Permit2BatchWitnessTransferFrom(
+        permit2=base.permit2,
+        chain_id=base.chain_id,
+        permitted=base.permitted,
+        spender=base.spender,
+        nonce=base.nonce,
+        deadline=base.deadline,
+        witness=witness,
+    )
+
+
 def _safe_domain(typed: TypedData, schema: str) -> tuple[int | None, Address]:
     # Safe >= 1.3.0 hashes chainId and the Safe; older Safes only the Safe.
     found = typed.domain.field_names()
@@ -345,6 +527,7 @@ def _safe_message(typed: TypedData) -> SafeMessage:
 
 _RECOGNISERS: dict[str, Callable[[TypedData], RecognisedMessage]] = {
     PERMIT_TYPE: _permit,
+    DAI_PERMIT_TYPE: _dai_permit,
     PERMIT2_SINGLE_TYPE: _permit2_single,
     PERMIT2_BATCH_TYPE: _permit2_batch,
     PERMIT2_TRANSFER_FROM_TYPE: _permit2_transfer_from,

@@ -1,7 +1,10 @@
-"""Review of messages: EIP-191 personal_sign and EIP-712 typed data (Permit, Permit2, SafeMessage).
+"""Review of messages: EIP-191 personal_sign and EIP-712 typed data (permits, Permit2, SafeMessage).
 
 Typed data of an unrecognised schema is shown field by field, every string escaped, and
 flagged ``unrecognised-typed-data``; EIP-712 SafeTx is reviewed by ``shared.review.safe``.
+A domain without chainId is flagged ``no-chain-id`` (EIP-712 makes every domain field
+optional, so a domain of only a salt binds the signature to no chain); a Permit2 witness is
+shown the same way as unrecognised data, after the transfer it is bound to.
 """
 
 from __future__ import annotations
@@ -10,11 +13,15 @@ from datetime import UTC, datetime
 
 from shared.address import Address
 from shared.messages import (
+    DaiPermit,
     Permit,
     Permit2Batch,
     Permit2BatchTransferFrom,
+    Permit2BatchWitnessTransferFrom,
     Permit2Single,
     Permit2TransferFrom,
+    Permit2Witness,
+    Permit2WitnessTransferFrom,
     PermitDetails,
     SafeMessage,
     SafeTx,
@@ -77,7 +84,7 @@ def _message_warnings(draft: Draft, message: bytes, reasons: tuple[str, ...], pa
 
 
 def review_typed_data(typed: TypedData, registries: Registries) -> Review:
-    """Review parsed EIP-712 typed data, recognising Permit, Permit2, SafeTx and SafeMessage.
+    """Review parsed EIP-712 typed data, recognising permits, Permit2, SafeTx and SafeMessage.
 
     Raises :class:`~shared.errors.TypedDataError` when the types are a known schema but the
     document does not fit it, :class:`~shared.errors.CalldataError` for a SafeTx whose
@@ -88,7 +95,7 @@ def review_typed_data(typed: TypedData, registries: Registries) -> Review:
         return review_safe_tx(typed, recognised, registries)
     draft = Draft(registries, typed.domain.chain_id)
     signing_hash = typed.signing_hash()
-    _domain(draft, typed)
+    _domain(draft, typed, unbound_warning=recognised is None)
     if recognised is None:
         kind, title = ReviewKind.TYPED_DATA, f"EIP-712 typed data: {typed.primary_type}"
         draft.section = f"message ({typed.primary_type})"
@@ -98,6 +105,11 @@ def review_typed_data(typed: TypedData, registries: Registries) -> Review:
             f"{typed.primary_type} is not a schema coldsign recognises",
             _MESSAGE,
         )
+    elif isinstance(recognised, DaiPermit):
+        kind = ReviewKind.PERMIT
+        effect = "an unlimited token allowance" if recognised.allowed else "revokes an allowance"
+        title = f"DAI-style permit: {effect}"
+        _dai_permit(draft, recognised)
     elif isinstance(recognised, Permit):
         kind, title = ReviewKind.PERMIT, "EIP-2612 Permit: a token allowance"
         _permit(draft, recognised)
@@ -116,7 +128,7 @@ def review_typed_data(typed: TypedData, registries: Registries) -> Review:
     )
 
 
-def _domain(draft: Draft, typed: TypedData) -> None:
+def _domain(draft: Draft, typed: TypedData, *, unbound_warning: bool) -> None:
     domain = typed.domain
     draft.section = "EIP-712 domain"
     path = "domain"
@@ -126,9 +138,22 @@ def _domain(draft: Draft, typed: TypedData) -> None:
         draft.text("version", domain.version, path=path)
     if domain.chain_id is not None:
         draft.chain("chainId", domain.chain_id, path=path)
+    elif unbound_warning:
+        # EIP-712 §domainSeparator: only the declared fields are hashed; without chainId the
+        # same signature verifies on every chain the verifier (if any) is deployed to. The
+        # recognised schemas either require chainId or carry their own warning (Safe < 1.3.0).
+        draft.add("chainId", "none: the signature is valid on every chain")
+        draft.warn(
+            WarningCode.NO_CHAIN_ID,
+            "the domain declares no chainId"
+            + ("" if domain.salt is None else ", only a salt tells its signatures apart"),
+            path,
+        )
     if domain.verifying_contract is not None:
         draft.address("verifyingContract", domain.verifying_contract, path=path)
     if domain.salt is not None:
+        # A bytes32 the verifier chooses; it means nothing coldsign could check, so it is
+        # shown whole, as hex.
         draft.add("salt", "0x" + domain.salt.hex())
     draft.add("Signing hash", "0x" + typed.signing_hash().hex(), Source.COMPUTED)
 
@@ -201,6 +226,43 @@ def _permit(draft: Draft, permit: Permit) -> None:
     _unlimited(draft, permit.spender, permit.value, 256, path)
 
 
+def _dai_permit(draft: Draft, permit: DaiPermit) -> None:
+    path = _MESSAGE
+    draft.section = "Permit (DAI-style)"
+    asset = _token(draft, permit.token, path)
+    draft.address("holder", permit.owner, path=path)
+    draft.address("spender", permit.spender, path=path)
+    draft.add("allowed", "true" if permit.allowed else "false")
+    # dai.sol: wad = allowed ? uint(-1) : 0, the allowance replaced, not added to.
+    draft.add("allowance", _allowance(asset, permit.value) if permit.allowed else "0 (revoked)")
+    draft.add("nonce", str(permit.nonce))
+    # dai.sol: require(expiry == 0 || now <= expiry).
+    expiry = "0 (never expires)" if permit.never_expires else time_text(permit.expiry)
+    draft.add("expiry", expiry)
+    spender, holder = permit.spender.checksummed(), permit.owner.checksummed()
+    valid = "it never expires" if permit.never_expires else f"it is valid until {expiry}"
+    if permit.allowed:
+        draft.warn(
+            WarningCode.PERMIT,
+            f"{spender} may spend every {asset.symbol} of {holder}; {valid}",
+            path,
+        )
+        _unlimited(draft, permit.spender, permit.value, 256, path)
+        if permit.never_expires:
+            draft.warn(
+                WarningCode.NEVER_EXPIRES,
+                f"expiry 0: anyone holding this signature can set the allowance of {spender} "
+                f"at any time until {holder} uses nonce {permit.nonce}",
+                path,
+            )
+    else:
+        draft.warn(
+            WarningCode.PERMIT,
+            f"sets the allowance of {spender} over {holder}'s {asset.symbol} to 0; {valid}",
+            path,
+        )
+
+
 def _unlimited(draft: Draft, spender: Address, amount: int, bits: int, path: str) -> None:
     if is_unlimited(amount, bits):
         draft.warn(
@@ -239,6 +301,22 @@ def _permit2(
         )
         for index, permission in enumerate(permitted):
             _permit2_transfer(draft, message.spender, permission, f"{path}.permitted[{index}]")
+        if isinstance(message, Permit2WitnessTransferFrom | Permit2BatchWitnessTransferFrom):
+            _permit2_witness(draft, message.witness, path)
+
+
+def _permit2_witness(draft: Draft, witness: Permit2Witness, path: str) -> None:
+    where = f"{path}.{witness.member}"
+    draft.section = f"Permit2 witness {where} ({witness.value.type_name})"
+    draft.add("witness hash", "0x" + witness.struct_hash.hex(), Source.COMPUTED)
+    # Only the spender's contract gives these fields a meaning: shown, escaped, not explained.
+    _struct(draft, witness.value, where)
+    draft.warn(
+        WarningCode.UNRECOGNISED_TYPED_DATA,
+        f"the witness {witness.value.type_name} is checked by the spender's contract, not by "
+        "coldsign: its fields are shown, their meaning is not",
+        where,
+    )
 
 
 def _permit2_details(draft: Draft, spender: Address, item: PermitDetails, path: str) -> None:

@@ -34,6 +34,10 @@ WARNING
                               (shown escaped)
     ``message-not-text``      a message that is not valid UTF-8, shown as hex
     ``duplicate-nonce``       two transactions of a batch use one (chain, nonce): one will fail
+    ``no-chain-id``           an EIP-712 domain without chainId (e.g. only a salt): valid on
+                              every chain
+    ``never-expires``         a permit without expiry (DAI-style expiry 0): usable until its
+                              nonce is spent
 CAUTION
     ``value-to-contract``     native coin sent along with a contract call or to a known contract
     ``unrecognised-typed-data``  EIP-712 data of a schema coldsign does not recognise
@@ -84,6 +88,8 @@ class WarningCode(StrEnum):
     NON_PRINTABLE_TEXT = "non-printable-text"
     MESSAGE_NOT_TEXT = "message-not-text"
     DUPLICATE_NONCE = "duplicate-nonce"
+    NO_CHAIN_ID = "no-chain-id"
+    NEVER_EXPIRES = "never-expires"
     VALUE_TO_CONTRACT = "value-to-contract"
     UNRECOGNISED_TYPED_DATA = "unrecognised-typed-data"
     UNVERIFIED_ORIGIN = "unverified-origin"
@@ -209,6 +215,16 @@ _SPECS = (
         WarningCode.DUPLICATE_NONCE,
         _W,
         "two transactions use the same nonce on one chain: at most one can be included",
+    ),
+    WarningSpec(
+        WarningCode.NO_CHAIN_ID,
+        _W,
+        "the EIP-712 domain names no chain: the signature is valid on every chain",
+    ),
+    WarningSpec(
+        WarningCode.NEVER_EXPIRES,
+        _W,
+        "the permit never expires: it can be used until its nonce is spent",
     ),
     WarningSpec(
         WarningCode.VALUE_TO_CONTRACT,

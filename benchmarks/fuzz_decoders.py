@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shared import cbor
@@ -222,9 +222,7 @@ def erc4527_seeds(
     signature = EthSignature.from_ur(parse_ur(keystone["signature"]["ur"]))  # type: ignore[index]
     hdkey = bytes.fromhex(keystone["hdkey"]["cborHex"])  # type: ignore[index]
     other = RequestId(bytes(range(16)))
-    batch = EthBatchSignRequest(
-        (requests[0], EthSignRequest(**{**_fields(requests[1]), "request_id": other}))
-    )
+    batch = EthBatchSignRequest((requests[0], replace(requests[1], request_id=other)))
     signatures = EthBatchSignature(
         (signature, EthSignature(signature.r, signature.s, 28, other, None))
     )
@@ -237,10 +235,6 @@ def erc4527_seeds(
         "hdkey": ([hdkey], HDKey.from_cbor),
         "account": ([account.to_cbor()], CryptoAccount.from_cbor),
     }
-
-
-def _fields(request: EthSignRequest) -> dict[str, object]:
-    return {name: getattr(request, name) for name in request.__slots__}  # type: ignore[attr-defined]
 
 
 def targets() -> list[Target]:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests" / "channel"))
 from degrade import HD, VGA, CameraModel, camera_frames  # noqa: E402
 
 from channel.density import PRESET_ORDER, PRESETS  # noqa: E402
-from channel.render import QRStyle, render_part, render_parts  # noqa: E402
+from channel.render import Image, QRStyle, render_part, render_parts  # noqa: E402
 from channel.scan import ZbarReader  # noqa: E402
 from channel.sequence import PartMaker, PartStream, SendingOrder, seq_numbers, simulate_loss  # noqa: E402
 from shared.cbor import encode  # noqa: E402
@@ -59,7 +59,7 @@ def bench_render(ur: UR, count: int) -> None:
         )
 
 
-def decode_rate(frames: list, parts: list[str], reader: ZbarReader) -> tuple[float, int]:
+def decode_rate(frames: list[Image], parts: list[str], reader: ZbarReader) -> tuple[float, int]:
     start = time.perf_counter()
     hits = sum(part in reader.read(frame) for frame, part in zip(frames, parts, strict=True))
     return len(frames) / (time.perf_counter() - start), hits

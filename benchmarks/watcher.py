@@ -28,6 +28,7 @@ from watcher.config import ChainConfig, WatcherConfig  # noqa: E402
 from watcher.intake import Intake, parse_csv  # noqa: E402
 from watcher.pairing import pair_from_text  # noqa: E402
 from watcher.parts import TextPartsWriter  # noqa: E402
+from watcher.requestkit import RequestKit  # noqa: E402
 from watcher.rpc import HttpTransport, Node  # noqa: E402
 from watcher.state import Status, Store  # noqa: E402
 from watcher.verify import Verifier  # noqa: E402
@@ -79,7 +80,7 @@ def main() -> None:
         writer = TextPartsWriter(home / "requests", 200)
         transport.seconds, transport.calls = 0.0, 0
         start = time.perf_counter()
-        [batch] = Builder(config, store, lambda chain: node, writer).build()
+        [batch] = Builder(RequestKit(config, store, lambda chain: node, writer)).build()
         build = time.perf_counter() - start
         print(
             f"build {COUNT} transactions + write the batch request "

@@ -73,6 +73,7 @@ from signer.errors import (
     AirGapError,
     HomeError,
     PolicyFileError,
+    RestoreAbandonedError,
     SignerError,
     VaultError,
     VaultExistsError,
@@ -93,7 +94,6 @@ from signer.policy.parse import MAX_POLICY_BYTES, parse_policy_bytes
 from signer.policy.template import policy_template
 from signer.policy.verdict import Decision
 from signer.restore import (
-    RestoreAbandonedError,
     bip39_passphrase,
     preview,
     read_mnemonic,

@@ -19,7 +19,8 @@ everything the signer itself refuses or fails at is one of these:
     ├── AuditError                  the audit log cannot be written or read
     │   └── AuditTamperedError      verification found an edited/missing/reordered entry
     ├── AirGapError                 a network interface or radio is present
-    └── HomeError                   the signer home directory is unusable or open to others
+    ├── HomeError                   the signer home directory is unusable or open to others
+    └── RestoreAbandonedError       the operator gave up typing a mnemonic (has ``reason``)
 
 No message of any of these ever contains a key, mnemonic or passphrase.
 """
@@ -101,3 +102,12 @@ class AirGapError(SignerError):
 
 class HomeError(SignerError):
     """The signer home directory is missing, not a directory, or readable by other users."""
+
+
+class RestoreAbandonedError(SignerError):
+    """The operator gave up a restore (or its input ended); ``reason`` says which, never what
+    was typed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

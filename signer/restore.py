@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from shared.errors import MnemonicError
+from signer.errors import RestoreAbandonedError
 from signer.keys.accounts import EnrolledAccount, derive_accounts
 from signer.keys.bip32 import DerivationPath, master_key
 from signer.keys.bip39 import WORD_COUNTS, SecretMnemonic, english_wordlist
@@ -34,14 +35,6 @@ PASSPHRASE_ATTEMPTS = 3
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
-
-
-class RestoreAbandonedError(Exception):
-    """The operator gave up (or the input ended); ``reason`` says which, never what was typed."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 @cache

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from hypothesis import given
+from hypothesis import strategies as st
 from vectorfiles import load_vectors
 
 from shared.address import Address
@@ -60,6 +62,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _eth_account_hash(document: dict[str, Any]) -> bytes:
+    return bytes(_hash_eip191_message(encode_typed_data(full_message=document)))
+
+
 def _refused(document: dict[str, Any]) -> TypedDataError:
     with pytest.raises(TypedDataError) as caught:
         _recognise(document)
@@ -74,7 +80,7 @@ def test_signing_hash_matches_vector_and_eth_account(name: str) -> None:
     document = _document(name)
     ours = _parse(document).signing_hash()
     assert "0x" + ours.hex() == TYPED[name]["signing_hash"]
-    assert ours == bytes(_hash_eip191_message(encode_typed_data(full_message=document)))
+    assert ours == _eth_account_hash(document)
 
 
 @pytest.mark.parametrize("name", sorted(TYPED))
@@ -377,3 +383,98 @@ def test_salt_declared_with_another_type_is_refused() -> None:
     with pytest.raises(TypedDataError) as caught:
         _parse(document)
     assert caught.value.field == "types.EIP712Domain[0].type"
+
+
+# --- properties, cross-checked with eth-account -------------------------------------------
+
+_UINT256 = st.integers(min_value=0, max_value=UINT256_MAX)
+# Names on both sides of "TokenPermissions" in encodeType's sort order (code points: "Z" <
+# "a"), so the witness type string must list the structs in EIP-712 order to match.
+_WITNESS_NAMES = st.sampled_from(["AOrder", "MockWitness", "Tz", "Zeta", "order", "Permit"])
+_WITNESS_MEMBERS = st.sampled_from(["witness", "order", "w", "permitted2"])
+_ATOMIC_MEMBERS = st.lists(
+    st.sampled_from(["uint256", "address", "bool", "bytes32", "string", "uint8", "bytes"]),
+    min_size=0,
+    max_size=4,
+)
+
+
+def _atomic_value(type_: str, draw: st.DrawFn) -> Any:
+    if type_ == "address":
+        return Address(draw(st.binary(min_size=20, max_size=20))).checksummed()
+    if type_ == "bool":
+        return draw(st.booleans())
+    if type_ == "bytes32":
+        return "0x" + draw(st.binary(min_size=32, max_size=32)).hex()
+    if type_ == "bytes":
+        return "0x" + draw(st.binary(max_size=40)).hex()
+    if type_ == "string":
+        return draw(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+    bits = 8 if type_ == "uint8" else 256
+    return str(draw(st.integers(min_value=0, max_value=(1 << bits) - 1)))
+
+
+@st.composite
+def _witness_documents(draw: st.DrawFn) -> dict[str, Any]:
+    batch = draw(st.booleans())
+    document = _document("permit2_batch_witness_mock" if batch else "permit2_witness_mock")
+    name, member = draw(_WITNESS_NAMES), draw(_WITNESS_MEMBERS)
+    types = draw(_ATOMIC_MEMBERS)
+    fields = [{"name": f"f{index}", "type": type_} for index, type_ in enumerate(types)]
+    if draw(st.booleans()):
+        # A witness may reference TokenPermissions itself (UniswapX-style orders do not,
+        # but Permit2 hashes whatever the caller's type string declares).
+        fields.append({"name": "extra", "type": "TokenPermissions"})
+    primary = document["primaryType"]
+    del document["types"]["MockWitness"]
+    document["types"][name] = fields
+    document["types"][primary][4] = {"name": member, "type": name}
+    value: dict[str, Any] = {}
+    for field in fields:
+        if field["type"] == "TokenPermissions":
+            value[field["name"]] = {"token": "0x" + "00" * 20, "amount": "1"}
+        else:
+            value[field["name"]] = _atomic_value(field["type"], draw)
+    del document["message"]["witness"]
+    document["message"][member] = value
+    document["message"]["nonce"] = str(draw(_UINT256))
+    return document
+
+
+@given(_witness_documents())
+def test_any_struct_witness_is_recognised_and_hashes_like_eth_account(
+    document: dict[str, Any],
+) -> None:
+    typed = _parse(document)
+    recognised = recognise(typed)
+    assert isinstance(recognised, Permit2WitnessTransferFrom | Permit2BatchWitnessTransferFrom)
+    stub = (
+        PERMIT2_BATCH_WITNESS_TRANSFER_FROM_STUB
+        if isinstance(recognised, Permit2BatchWitnessTransferFrom)
+        else PERMIT2_WITNESS_TRANSFER_FROM_STUB
+    )
+    # Permit2 hashes keccak256(stub || witnessTypeString): it must be this document's typeHash.
+    assert stub + recognised.witness.type_string == typed.encode_type()
+    assert typed.signing_hash() == _eth_account_hash(document)
+    assert recognised.nonce == int(document["message"]["nonce"])
+
+
+@given(
+    nonce=_UINT256,
+    expiry=st.one_of(st.just(0), _UINT256),
+    allowed=st.booleans(),
+    chain_id=st.integers(min_value=1, max_value=2**64),
+)
+def test_any_dai_permit_hashes_like_eth_account_and_maps_its_effect(
+    nonce: int, expiry: int, allowed: bool, chain_id: int
+) -> None:
+    document = _document("dai_permit_unlimited_no_expiry")
+    document["domain"]["chainId"] = chain_id
+    document["message"].update(nonce=str(nonce), expiry=str(expiry), allowed=allowed)
+    typed = _parse(document)
+    assert typed.signing_hash() == _eth_account_hash(document)
+    recognised = recognise(typed)
+    assert isinstance(recognised, DaiPermit)
+    assert recognised.value == (UINT256_MAX if allowed else 0)
+    assert recognised.deadline == (UINT256_MAX if expiry == 0 else expiry)
+    assert (recognised.nonce, recognised.expiry, recognised.chain_id) == (nonce, expiry, chain_id)

@@ -123,7 +123,8 @@ class Treasury:
         safe, watcher = SafeStore.open(self.lab.home), Store.open(self.lab.home / "watcher.db")
         transport = HttpTransport(self.lab.node.url)
         try:
-            yield Collector(safe, Node(transport), watcher)
+            node = Node(transport)
+            yield Collector(safe, lambda chain_id: node, watcher)
         finally:
             transport.close()
             safe.close()

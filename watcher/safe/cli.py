@@ -21,6 +21,7 @@ import argparse
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from watcher.attestation import Attester
 from watcher.config import ChainConfig, WatcherConfig
 from watcher.errors import ConfigError
 from watcher.heads import head_text, reset_text
@@ -51,12 +52,19 @@ class Runtime(Protocol):
         """The connected node of ``chain``."""
         ...
 
+    def attester(self) -> Attester | None:
+        """The operator attestation key, when ``[operator] key_file`` names one."""
+        ...
 
-def _kit(rt: Runtime) -> RequestKit:
+
+def _kit(rt: Runtime, *, attest: bool = False) -> RequestKit:
     """What the Safe commands write requests with: UR text parts in the home's requests
-    folder, and no operator attestation (only ``build``, ``bump`` and ``fill-gap`` attest)."""
+    folder and, for ``propose`` and ``execute`` (``attest``), the operator key of
+    ``[operator] key_file`` as ``build`` uses it. Commands that write no request never read
+    the key file."""
     writer = TextPartsWriter(rt.home.requests_dir, rt.config.max_fragment_length)
-    return RequestKit(rt.config, rt.store, rt.node, writer)
+    attester = rt.attester() if attest else None
+    return RequestKit(rt.config, rt.store, rt.node, writer, attester=attester)
 
 
 def add_safe_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,7 +99,7 @@ def run_safe(rt: Runtime, args: argparse.Namespace) -> None:
             _import(rt, store, safes, Path(args.file))
         elif command == "execute":
             safe = find_safe(safes, args.safe)
-            written = Executor(_kit(rt), store, safe.chain_id).request(safe)
+            written = Executor(_kit(rt, attest=True), store, safe.chain_id).request(safe)
             print(
                 f"proposal {written.proposal_id}: executor request (nonce {written.nonce}, gas "
                 f"{written.gas_limit}) -> {written.path}",
@@ -110,11 +118,15 @@ def run_safe(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 def _node(rt: Runtime, safe: SafeConfig) -> Node:
-    return rt.node(rt.config.chain_by_id(safe.chain_id))
+    return _chain_node(rt, safe.chain_id)
+
+
+def _chain_node(rt: Runtime, chain_id: int) -> Node:
+    return rt.node(rt.config.chain_by_id(chain_id))
 
 
 def _chains(safes: tuple[SafeConfig, ...]) -> tuple[SafeConfig, ...]:
-    """One Safe per chain (proposals are looked up by id across the whole store)."""
+    """One Safe per chain: each chain's executor broadcasts and tracks that chain's proposals."""
     seen: dict[int, SafeConfig] = {}
     for safe in safes:
         seen.setdefault(safe.chain_id, safe)
@@ -131,7 +143,7 @@ def _intake(rt: Runtime, store: SafeStore, safe: SafeConfig, path: Path) -> None
 
 
 def _propose(rt: Runtime, store: SafeStore, safe: SafeConfig) -> None:
-    proposed = Proposer(_kit(rt), store).propose(safe)
+    proposed = Proposer(_kit(rt, attest=True), store).propose(safe)
     if proposed is None:
         print(f"safe {safe.name}: nothing to propose", file=rt.out)
         return
@@ -158,7 +170,8 @@ def _import(rt: Runtime, store: SafeStore, safes: tuple[SafeConfig, ...], path: 
         raise ConfigError(str(path), f"cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), "UR parts are ASCII text") from exc
-    collector = Collector(store, _node(rt, safes[0]), rt.store)
+    # Each proposal's owners are read on its own chain's node.
+    collector = Collector(store, lambda chain_id: _chain_node(rt, chain_id), rt.store)
     collected = collector.import_lines(lines, source=str(path))
     for proposal_id, owner in collected.owners:
         proposal = store.proposal(proposal_id)

@@ -13,7 +13,7 @@ refused as a replay.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shared.address import Address
@@ -90,10 +90,11 @@ def one_signer(answered: dict[str, list[tuple[str, Address]]]) -> str:
 class Collector:
     """Verifies responses against the Safe proposals and stores what passes."""
 
-    def __init__(self, store: SafeStore, node: Node, signers: Store) -> None:
-        """``signers`` is the watcher's own store: it keeps every signer's audit head."""
+    def __init__(self, store: SafeStore, nodes: Callable[[int], Node], signers: Store) -> None:
+        """``nodes`` gives the node of a chain id: each proposal's owners are read on its own
+        chain. ``signers`` is the watcher's own store: it keeps every signer's audit head."""
         self._store = store
-        self._node = node
+        self._nodes = nodes
         self._signers = signers
 
     def import_lines(self, lines: Sequence[str], *, source: str) -> Collected:
@@ -196,7 +197,8 @@ class Collector:
             )
         if proposal.tx.chain_id is None:
             raise ForeignResponseError(f"{where}: proposal {proposal.id} names no chain")
-        info = read_safe(self._node, proposal.tx.safe, proposal.tx.chain_id)
+        chain_id = proposal.tx.chain_id
+        info = read_safe(self._nodes(chain_id), proposal.tx.safe, chain_id)
         already = dict(self._store.owner_signatures(proposal.id))
         already.update({owner: packed for owner, (_, packed) in pending.items()})
         return check_owner_signature(

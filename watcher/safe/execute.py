@@ -50,13 +50,20 @@ class Executor:
 
     def __init__(self, kit: RequestKit, store: SafeStore, chain_id: int) -> None:
         # ``kit.store`` holds the paired executor accounts and their reserved nonces;
-        # ``store`` (safe.db) the proposals. One chain's node: run once per chain.
+        # ``store`` (safe.db) the proposals of every chain. One chain's node: run once per
+        # chain, and touch only that chain's proposals (another chain's signed transaction
+        # sent to this node would be refused for its chain id and stop the whole run).
         self._kit = kit
         self._store = store
+        self._chain_id = chain_id
         self._node = kit.node(chain_id)
 
     def request(self, safe: SafeConfig) -> ExecutionRequest:
         """Write the executor's request for the Safe's proposal that met its threshold."""
+        if safe.chain_id != self._chain_id:
+            raise SafeBuildError(
+                f"safe {safe.name} is on chain {safe.chain_id}, this executor on {self._chain_id}"
+            )
         still_open = self._store.open_proposals(safe.address)
         if not still_open or still_open[0].status is not ProposalStatus.READY:
             state = (
@@ -101,7 +108,7 @@ class Executor:
                 f"executor {safe.executor} cannot pay up to {tx.max_fee_cost()} wei of gas"
             )
         request_id = self._kit.new_request_id()
-        request = EthSignRequest(
+        unattested = EthSignRequest(
             sign_data=tx.unsigned_payload(),
             data_type=DataType.TYPED_TRANSACTION,
             derivation_path=Keypath.parse(
@@ -112,6 +119,10 @@ class Executor:
             address=safe.executor,
             origin=ORIGIN,
         )
+        # docs/watcher.md, operator attestation: a signer whose policy pins operator keys
+        # signs only requests attested by one of them, the executor's as much as a withdrawal.
+        attester = self._kit.attester
+        request = unattested if attester is None else attester.attest(unattested)
         path = self._kit.writer.write(
             f"safe-{safe.name}-nonce-{proposal.tx.nonce}-execute", request.to_ur()
         )
@@ -160,11 +171,9 @@ class Executor:
         return exec_transaction_data(proposal.tx, pack_signatures(signatures, info.threshold))
 
     def broadcast(self) -> tuple[int, ...]:
-        """Send every signed executor transaction; return the proposals sent."""
+        """Send every signed executor transaction of this chain; return the proposals sent."""
         sent: list[int] = []
-        for proposal in self._store.proposals():
-            if proposal.status is not ProposalStatus.SIGNED:
-                continue
+        for proposal in self._on_chain(ProposalStatus.SIGNED):
             execution = self._store.execution_of(proposal.id)
             if execution is None or execution.raw_tx is None:
                 continue
@@ -179,12 +188,10 @@ class Executor:
         return tuple(sent)
 
     def track(self) -> Tracked:
-        """Look up the receipts of executions sent; record executed or failed."""
+        """Look up the receipts of this chain's executions sent; record executed or failed."""
         executed: list[int] = []
         failed: list[int] = []
-        for proposal in self._store.proposals():
-            if proposal.status is not ProposalStatus.BROADCAST:
-                continue
+        for proposal in self._on_chain(ProposalStatus.BROADCAST):
             execution = self._store.execution_of(proposal.id)
             if execution is None or execution.tx_hash is None:
                 continue
@@ -196,3 +203,11 @@ class Executor:
                 self._store.set_status(proposal.id, outcome)
             (executed if receipt.success else failed).append(proposal.id)
         return Tracked(tuple(executed), tuple(failed))
+
+    def _on_chain(self, status: ProposalStatus) -> tuple[Proposal, ...]:
+        """This chain's proposals in ``status``, oldest first."""
+        return tuple(
+            p
+            for p in self._store.proposals()
+            if p.status is status and p.tx.chain_id == self._chain_id
+        )

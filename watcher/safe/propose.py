@@ -85,10 +85,15 @@ class Proposer:
                 master_fingerprint=account.master_fingerprint,
                 request_id=request_id,
             )
+            # docs/watcher.md, operator attestation: a signer whose policy pins operator
+            # keys signs only requests attested by one of them, an owner's as much as a
+            # withdrawal.
+            attester = self._kit.attester
+            request = sign_request if attester is None else attester.attest(sign_request)
             # Files first, then the database: a crash leaves at most orphan files, never
             # a stored request whose file is missing.
             path = self._kit.writer.write(
-                f"{proposal_key}-owner-{owner.checksummed()}", sign_request.to_ur()
+                f"{proposal_key}-owner-{owner.checksummed()}", request.to_ur()
             )
             written.append((owner, path))
             requests.append(

@@ -349,7 +349,7 @@ def test_a_hash_the_safe_does_not_confirm_is_refused_before_anything_is_written(
         with pytest.raises(SafeHashMismatchError) as caught:
             proposer.propose(safe)
         assert caught.value.theirs == b"\xab" * 32
-        assert store.proposals() == () and len(store.pending(safe.address)) == 2
+        assert store.proposals() == () and len(store.pending(safe.chain_id, safe.address)) == 2
         # A SafeTx hashed for another chain is what the real Safe refuses to confirm.
         node = Node(honest)
         info = read_safe(node, safe.address, safe.chain_id)

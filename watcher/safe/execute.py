@@ -64,7 +64,7 @@ class Executor:
             raise SafeBuildError(
                 f"safe {safe.name} is on chain {safe.chain_id}, this executor on {self._chain_id}"
             )
-        still_open = self._store.open_proposals(safe.address)
+        still_open = self._store.open_proposals(safe.chain_id, safe.address)
         if not still_open or still_open[0].status is not ProposalStatus.READY:
             state = (
                 f"proposal {still_open[0].id} is {still_open[0].status}"

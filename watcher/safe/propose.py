@@ -50,14 +50,14 @@ class Proposer:
     def propose(self, safe: SafeConfig) -> Proposed | None:
         """Propose the Safe's pending withdrawals (at most ``max_batch``); None if none wait."""
         node = self._kit.node(safe.chain_id)
-        still_open = self._store.open_proposals(safe.address)
+        still_open = self._store.open_proposals(safe.chain_id, safe.address)
         if still_open:
             first = still_open[0]
             raise SafeBuildError(
                 f"safe {safe.name}: proposal {first.id} (Safe nonce {first.tx.nonce}) is still "
                 f"{first.status}: execute it before proposing the next"
             )
-        pending = self._store.pending(safe.address)[: self._kit.config.max_batch]
+        pending = self._store.pending(safe.chain_id, safe.address)[: self._kit.config.max_batch]
         if not pending:
             return None
         info = read_safe(node, safe.address, safe.chain_id)

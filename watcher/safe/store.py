@@ -263,10 +263,13 @@ class SafeStore:
                 ),
             )
 
-    def pending(self, safe: Address) -> tuple[SafeWithdrawal, ...]:
-        """Withdrawals from ``safe`` not yet in a proposal, in intake order."""
+    def pending(self, chain_id: int, safe: Address) -> tuple[SafeWithdrawal, ...]:
+        """Withdrawals from ``safe`` on chain ``chain_id`` not yet in a proposal, in intake
+        order. A Safe deployed with the same owners and salt has the same address on every
+        chain: the chain keeps one chain's payouts out of the other's proposal."""
         return self._withdrawals(
-            "WHERE safe = ? AND proposal_id IS NULL ORDER BY seq", (addr_text(safe),)
+            "WHERE chain_id = ? AND safe = ? AND proposal_id IS NULL ORDER BY seq",
+            (chain_id, addr_text(safe)),
         )
 
     def withdrawals(self) -> tuple[SafeWithdrawal, ...]:
@@ -348,9 +351,11 @@ class SafeStore:
             return self._proposals("ORDER BY id", ())
         return self._proposals("WHERE safe = ? ORDER BY id", (addr_text(safe),))
 
-    def open_proposals(self, safe: Address) -> tuple[Proposal, ...]:
-        """Proposals of ``safe`` that are neither executed nor failed."""
-        return tuple(p for p in self.proposals(safe) if p.status in OPEN)
+    def open_proposals(self, chain_id: int, safe: Address) -> tuple[Proposal, ...]:
+        """Proposals of ``safe`` on chain ``chain_id`` that are neither executed nor failed."""
+        return tuple(
+            p for p in self.proposals(safe) if p.status in OPEN and p.tx.chain_id == chain_id
+        )
 
     def set_status(self, proposal_id: int, status: ProposalStatus) -> None:
         """Record a proposal's new status; a failed one gives its withdrawals back to pending.

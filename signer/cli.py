@@ -571,11 +571,16 @@ def _restore_vault(
     accounts: tuple[DerivationPath, ...],
 ) -> tuple[VaultHeader, bool]:
     env.say("Restoring a signer from its BIP-39 mnemonic (English words).")
-    mnemonic = read_mnemonic(env.read_line, env.say)
     try:
+        mnemonic = read_mnemonic(env.read_line, env.say)
+    finally:
         if env.terminal:
-            # The words were echoed as typed: wipe them from the screen and its scrollback.
+            # The words were echoed as typed: wipe them from the screen and its scrollback,
+            # also when the restore stops here (given up, input ended, Ctrl-C), since the
+            # appliance then leaves tty1 as it is until it is powered off.
             env.stdout.write(CLEAR_SCREEN)
+            env.stdout.flush()
+    try:
         env.say(f"The {mnemonic.word_count} words are a valid mnemonic.")
         if args.bip39_passphrase_file is not None:
             extra = _read_secret(args.bip39_passphrase_file, "--bip39-passphrase-file")

@@ -217,6 +217,52 @@ def test_the_screen_is_cleared_after_the_words_on_a_terminal(tmp_path: Path) -> 
     assert run.stdout.index(CLEAR_SCREEN) < run.stdout.index("master fingerprint")
 
 
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pytest.param(["12", *ANVIL.split()[:11], "abandon", "q"], id="given-up-at-checksum"),
+        pytest.param(["12", *ANVIL.split()[:7]], id="input-ended-mid-words"),
+    ],
+)
+def test_the_screen_is_cleared_when_the_restore_stops_during_the_words(
+    tmp_path: Path, lines: list[str]
+) -> None:
+    # The echoed words must not stay on the console (the appliance then waits to be powered
+    # off with tty1 as it was) when the restore stops before the mnemonic is complete.
+    run = restore(tmp_path / "home", lines, [], terminal=True)
+    assert run.status == EXIT_BAD_INPUT
+    last_prompt = run.stdout.rindex("? " if lines[-1] == "q" else "word 8 of 12: ")
+    assert CLEAR_SCREEN in run.stdout[last_prompt:]
+
+
+class _InterruptedInput(io.StringIO):
+    """Typed lines, then Ctrl-C at the next question."""
+
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
+        line = super().readline(-1 if size is None else size)
+        if not line:
+            raise KeyboardInterrupt
+        return line
+
+
+def test_the_screen_is_cleared_when_the_words_are_interrupted(tmp_path: Path) -> None:
+    stdout = io.StringIO()
+    env = Environment(
+        stdout,
+        io.StringIO(),
+        OFFLINE,
+        lambda prompt: "",
+        kdf=MIN_PARAMS,
+        terminal=True,
+        stdin=_InterruptedInput("12\n" + "\n".join(ANVIL.split()[:5]) + "\n"),
+    )
+    status = main(["init", "--restore", "--home", str(tmp_path / "home")], environment=env)
+    assert status == EXIT_ERROR
+    out = stdout.getvalue()
+    assert CLEAR_SCREEN in out[out.rindex("word 6 of 12: ") :]
+    assert not (tmp_path / "home" / "vault.json").exists()
+
+
 # --- refusals ----------------------------------------------------------------------------------
 
 

@@ -117,6 +117,12 @@ DEFAULT_ACCOUNTS = 5
 # --out suffixes written as QR codes (channel.media); any other name gets UR text parts.
 ANIMATION_SUFFIXES = frozenset({".gif", ".mp4"})
 STILL_SUFFIX = ".png"
+# The Linux console keeps no scrollback (removed in Linux 5.9; the appliance runs 6.1): on a
+# terminal, a change list longer than a page stops after each page, so that every change is on
+# the screen at some point. A page is what an 80x25 console holds below the hashes, counted in
+# 80-column rows (a long value wraps); a wider console only stops more often than it must.
+PAGE_ROWS = 20
+PAGE_COLUMNS = 80
 # ECMA-48: erase the scrollback (CSI 3 J, Linux console and xterm), home, erase the screen.
 CLEAR_SCREEN = "\x1b[3J\x1b[H\x1b[2J"
 ONLINE_WARNING = (
@@ -988,7 +994,9 @@ def cmd_policy_install(args: argparse.Namespace, env: Environment) -> int:
     audit = open_audit(home)
     try:
         checked_air_gap(audit, env.probe, allow_online=args.allow_online)
-        _print_plan(args.file, plan, env.stdout)
+        # Paged only when the digits are asked: with --yes-hash nobody is there to press Enter.
+        paged = env.terminal and args.yes_hash is None
+        _print_plan(args.file, plan, env.stdout, env.read_line if paged else None)
         if plan.unchanged:
             print("this policy is already installed; nothing to do", file=env.stdout)
             return EXIT_OK
@@ -1028,7 +1036,10 @@ def _print_policy_error(path: Path, exc: PolicyFileError, env: Environment) -> N
     print(f"{where}: {message}", file=env.stderr)
 
 
-def _print_plan(path: Path, plan: PolicyPlan, out: TextIO) -> None:
+def _print_plan(
+    path: Path, plan: PolicyPlan, out: TextIO, ask: Callable[[str], str] | None
+) -> None:
+    """The hashes and the change list; with ``ask``, a pause after every page of changes."""
     new = plan.new
     if plan.old_hash is None:
         print("installed policy: none", file=out)
@@ -1042,9 +1053,17 @@ def _print_plan(path: Path, plan: PolicyPlan, out: TextIO) -> None:
     )
     if plan.unchanged:
         return
-    print(f"changes ({len(plan.changes)}):", file=out)
-    for change in plan.changes:
-        print(f"  {change}", file=out)
+    total = len(plan.changes)
+    print(f"changes ({total}):", file=out)
+    rows = 0
+    for index, change in enumerate(plan.changes):
+        line = f"  {change}"
+        height = max(1, -(-len(line) // PAGE_COLUMNS))
+        if ask is not None and rows and rows + height > PAGE_ROWS:
+            ask(f"-- {index} of {total} changes shown; Enter for the next --")
+            rows = 0
+        rows += height
+        print(line, file=out)
     if not plan.changes:
         print("  none in tables or keys (comments or layout only)", file=out)
 

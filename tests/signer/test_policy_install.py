@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 from signerkit import OFFLINE, ONLINE, POLICY, make_home
 
 from signer.airgap import NetworkProbe
 from signer.audit import AuditLog
-from signer.cli import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, Environment, main
+from signer.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    EXIT_OK,
+    PAGE_COLUMNS,
+    PAGE_ROWS,
+    Environment,
+    main,
+)
 from signer.errors import HomeError
 from signer.home import SignerHome
 from signer.keys.atomicfile import FileOps
@@ -46,14 +55,21 @@ class Run:
     stderr: str
 
 
-def cli(*argv: str | Path, lines: list[str] | None = None, probe: NetworkProbe = OFFLINE) -> Run:
+def cli(
+    *argv: str | Path,
+    lines: list[str] | None = None,
+    probe: NetworkProbe = OFFLINE,
+    terminal: bool = False,
+) -> Run:
     stdout, stderr = io.StringIO(), io.StringIO()
     stdin = io.StringIO("".join(line + "\n" for line in lines or []))
 
     def no_secret(prompt: str) -> str:
         raise AssertionError(f"policy install asked for a secret: {prompt!r}")
 
-    env = Environment(stdout, stderr, probe, no_secret, kdf=MIN_PARAMS, stdin=stdin)
+    env = Environment(
+        stdout, stderr, probe, no_secret, kdf=MIN_PARAMS, stdin=stdin, terminal=terminal
+    )
     status = main([str(arg) for arg in argv], environment=env)
     return Run(status, stdout.getvalue(), stderr.getvalue())
 
@@ -131,6 +147,80 @@ def test_install_shows_hashes_and_changes_then_replaces_and_audits(
     assert f"audit entry {len(entries(home)) - 1}" in run.stdout
     verify = cli("audit", "verify", "--home", home.root)
     assert verify.status == EXIT_OK and "audit log OK" in verify.stdout
+
+
+def many_destinations(count: int) -> str:
+    """POLICY with ``count`` more destinations (a header and 4 keys each in the change list)."""
+    extra = "".join(
+        NEW_DESTINATION.replace("0x70997970C51812dc3A010C7d01b50e0d17dc79C8", address)
+        for address in (
+            Account.from_key((index + 1000).to_bytes(32, "big")).address for index in range(count)
+        )
+    )
+    return POLICY.replace("[[destination]]\nchain = 137", extra + "[[destination]]\nchain = 137")
+
+
+def test_a_long_change_list_is_shown_a_page_at_a_time_on_a_terminal(
+    home: SignerHome, tmp_path: Path
+) -> None:
+    # The appliance's Linux console keeps no scrollback: every change must be on the screen
+    # at some point before the digits are asked, so the list stops after each page.
+    text = many_destinations(10)  # 10 x 5 = 50 changes
+    new = write(tmp_path, text)
+    run = cli(
+        "policy",
+        "install",
+        "--home",
+        home.root,
+        new,
+        lines=["", "", sha(text)[:8]],
+        terminal=True,
+    )
+    assert run.status == EXIT_OK, run.stderr
+    assert "changes (50):" in run.stdout
+    pauses = [line for line in run.stdout.splitlines() if "Enter for the next" in line]
+    assert len(pauses) == 2
+    # Every change is printed once, and no page is taller than PAGE_ROWS console rows (a long
+    # line wraps at 80 columns: the address lines take two).
+    pages = run.stdout.split("Enter for the next")
+    assert sum(page.count("  added ") for page in pages) == 50
+    for page in pages:
+        shown = [line for line in page.split("\n") if "  added " in line]
+        rows = sum(-(-len(line[line.index("  added ") :]) // PAGE_COLUMNS) for line in shown)
+        assert 0 < rows <= PAGE_ROWS
+    assert home.policy_path.read_text() == text
+
+
+def test_a_long_change_list_is_not_paged_off_a_terminal_or_with_yes_hash(
+    home: SignerHome, tmp_path: Path
+) -> None:
+    text = many_destinations(10)
+    new = write(tmp_path, text)
+    piped = install(home, new, lines=[sha(text)[:8]])
+    assert piped.status == EXIT_OK, piped.stderr
+    assert "Enter for the next" not in piped.stdout
+    again = many_destinations(11)
+    headless = cli(
+        "policy",
+        "install",
+        "--home",
+        home.root,
+        write(tmp_path, again, "again.toml"),
+        "--yes-hash",
+        sha(again)[:8],
+        terminal=True,
+    )
+    assert headless.status == EXIT_OK, headless.stderr
+    assert "Enter for the next" not in headless.stdout
+
+
+def test_input_ending_at_a_page_installs_nothing(home: SignerHome, tmp_path: Path) -> None:
+    text = many_destinations(10)
+    run = cli(
+        "policy", "install", "--home", home.root, write(tmp_path, text), lines=[], terminal=True
+    )
+    assert run.status == EXIT_BAD_INPUT
+    assert home.policy_path.read_text() == POLICY
 
 
 def test_install_headless_with_yes_hash(home: SignerHome, tmp_path: Path) -> None:

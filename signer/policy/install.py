@@ -22,8 +22,11 @@ from signer.policy.locate import TOP_LEVEL, Entry, LineIndex
 from signer.policy.model import Policy
 from signer.policy.parse import parse_policy_bytes
 
-# The confirmation an operator types: at least this many leading hex digits of the new hash.
-CONFIRM_DIGITS = 8
+# The confirmation an operator types: at least this many leading hex digits of the new hash,
+# copied from the reviewers' note. Whoever writes the stick can vary a comment until a bad policy
+# shares a prefix with the reviewed hash: 8 digits (32 bits) take seconds on a GPU, 20 digits
+# (80 bits) are out of reach.
+CONFIRM_DIGITS = 20
 
 
 class ChangeKind(StrEnum):
@@ -81,7 +84,7 @@ class PolicyPlan:
         return self.old_hash == self.new.hash_hex
 
     def confirms(self, typed: str) -> bool:
-        """True when ``typed`` is the first 8 (or more) hex digits of the new hash."""
+        """True when ``typed`` starts the new hash and has ``CONFIRM_DIGITS`` digits or more."""
         text = typed.strip().lower()
         return len(text) >= CONFIRM_DIGITS and self.new.hash_hex.startswith(text)
 

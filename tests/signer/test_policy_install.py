@@ -110,7 +110,7 @@ def test_install_shows_hashes_and_changes_then_replaces_and_audits(
     home: SignerHome, tmp_path: Path
 ) -> None:
     new = write(tmp_path, WIDER)
-    run = install(home, new, lines=[sha(WIDER)[:8]])
+    run = install(home, new, lines=[sha(WIDER)[:20]])
     assert run.status == EXIT_OK, run.stderr
     assert f"installed policy: hash {sha(POLICY)}" in run.stdout
     assert f"new policy:       hash {sha(WIDER)}" in run.stdout
@@ -132,7 +132,7 @@ def test_install_shows_hashes_and_changes_then_replaces_and_audits(
         run.stdout
     )
     assert "changes (7):" in run.stdout
-    assert "Type the first 8 hex digits of the new policy hash to install it: " in run.stdout
+    assert "Type the first 20 hex digits of the new policy hash to install it: " in run.stdout
     # The file is the new one, byte for byte, 0600; the entry records both hashes.
     assert home.policy_path.read_text() == WIDER
     assert stat.S_IMODE(home.policy_path.stat().st_mode) == 0o600
@@ -173,7 +173,7 @@ def test_a_long_change_list_is_shown_a_page_at_a_time_on_a_terminal(
         "--home",
         home.root,
         new,
-        lines=["", "", sha(text)[:8]],
+        lines=["", "", sha(text)[:20]],
         terminal=True,
     )
     assert run.status == EXIT_OK, run.stderr
@@ -196,7 +196,7 @@ def test_a_long_change_list_is_not_paged_off_a_terminal_or_with_yes_hash(
 ) -> None:
     text = many_destinations(10)
     new = write(tmp_path, text)
-    piped = install(home, new, lines=[sha(text)[:8]])
+    piped = install(home, new, lines=[sha(text)[:20]])
     assert piped.status == EXIT_OK, piped.stderr
     assert "Enter for the next" not in piped.stdout
     again = many_destinations(11)
@@ -207,7 +207,7 @@ def test_a_long_change_list_is_not_paged_off_a_terminal_or_with_yes_hash(
         home.root,
         write(tmp_path, again, "again.toml"),
         "--yes-hash",
-        sha(again)[:8],
+        sha(again)[:20],
         terminal=True,
     )
     assert headless.status == EXIT_OK, headless.stderr
@@ -235,7 +235,7 @@ def test_removed_tables_and_keys_are_listed(home: SignerHome, tmp_path: Path) ->
     start = narrower.index("[[destination]]\nchain = 137")
     end = narrower.index("[[limit]]")
     narrower = narrower[:start] + narrower[end:]
-    run = install(home, write(tmp_path, narrower), "--yes-hash", sha(narrower)[:8])
+    run = install(home, write(tmp_path, narrower), "--yes-hash", sha(narrower)[:20])
     assert run.status == EXIT_OK, run.stderr
     polygon = line_of(POLICY, 'label = "Polygon"')
     assert f'removed chain[1].label = "Polygon" (old line {polygon})' in run.stdout
@@ -246,7 +246,7 @@ def test_removed_tables_and_keys_are_listed(home: SignerHome, tmp_path: Path) ->
 
 def test_a_comment_only_change_says_so(home: SignerHome, tmp_path: Path) -> None:
     text = "# reviewed by A and B\n" + POLICY
-    run = install(home, write(tmp_path, text), "--yes-hash", sha(text)[:8])
+    run = install(home, write(tmp_path, text), "--yes-hash", sha(text)[:20])
     assert run.status == EXIT_OK, run.stderr
     assert "none in tables or keys (comments or layout only)" in run.stdout
 
@@ -264,7 +264,7 @@ def test_a_home_without_a_policy_gets_one(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home")
     home.policy_path.unlink()
     changes = len(plan_install(home, POLICY.encode()).changes)
-    run = install(home, write(tmp_path, POLICY), "--yes-hash", sha(POLICY)[:8])
+    run = install(home, write(tmp_path, POLICY), "--yes-hash", sha(POLICY)[:20])
     assert run.status == EXIT_OK, run.stderr
     assert "installed policy: none" in run.stdout
     assert entries(home)[-1]["fields"] == {
@@ -277,7 +277,7 @@ def test_a_home_without_a_policy_gets_one(tmp_path: Path) -> None:
 
 def test_an_installed_file_that_is_not_toml_is_replaced(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home", policy="this is [not toml\n")
-    run = install(home, write(tmp_path, POLICY), "--yes-hash", sha(POLICY)[:8])
+    run = install(home, write(tmp_path, POLICY), "--yes-hash", sha(POLICY)[:20])
     assert run.status == EXIT_OK, run.stderr
     assert "(it is not valid TOML: every line of the new one counts as added)" in run.stdout
     assert 'added policy.name = "tests" (new line 2)' in run.stdout
@@ -287,7 +287,7 @@ def test_values_from_the_installed_file_are_shown_escaped(tmp_path: Path) -> Non
     # A terminal control sequence in the old file (it need not validate) reaches the screen
     # only as an escape, never as the bytes that would colour it or move the cursor.
     home = make_home(tmp_path / "home", policy='[policy]\nname = "\\u001b[2Jred"\nversion = 1\n')
-    run = install(home, write(tmp_path, POLICY), "--yes-hash", sha(POLICY)[:8])
+    run = install(home, write(tmp_path, POLICY), "--yes-hash", sha(POLICY)[:20])
     assert run.status == EXIT_OK, run.stderr
     assert '"\\u001b[2Jred" -> "tests"' in run.stdout
     assert "\x1b" not in run.stdout
@@ -299,7 +299,7 @@ def test_values_from_the_installed_file_are_shown_escaped(tmp_path: Path) -> Non
 def test_an_invalid_policy_changes_nothing(home: SignerHome, tmp_path: Path) -> None:
     audit_before = home.audit_path.read_bytes()
     bad = write(tmp_path, POLICY.replace('label = "cold"', 'label = "cold"\ncolour = "blue"'))
-    run = install(home, bad, "--yes-hash", "00000000")
+    run = install(home, bad, "--yes-hash", "0" * 20)
     assert run.status == EXIT_BAD_INPUT
     line = POLICY.splitlines().index('label = "cold"') + 2
     assert f"{bad}:{line}: account[0].colour: unknown key" in run.stderr
@@ -319,7 +319,7 @@ def test_an_invalid_policy_names_its_line(home: SignerHome, tmp_path: Path) -> N
 def test_a_wrong_typed_confirmation_changes_nothing(home: SignerHome, tmp_path: Path) -> None:
     audit_before = home.audit_path.read_bytes()
     wrong = "0" * 8 if not sha(WIDER).startswith("0" * 8) else "f" * 8
-    for typed in (wrong, sha(WIDER)[:7], sha(POLICY)[:8], ""):
+    for typed in (wrong, sha(WIDER)[:19], sha(POLICY)[:20], ""):
         run = install(home, write(tmp_path, WIDER), lines=[typed])
         assert run.status == EXIT_BAD_INPUT
         assert (
@@ -332,7 +332,7 @@ def test_a_wrong_typed_confirmation_changes_nothing(home: SignerHome, tmp_path: 
 
 
 def test_a_wrong_yes_hash_changes_nothing(home: SignerHome, tmp_path: Path) -> None:
-    run = install(home, write(tmp_path, WIDER), "--yes-hash", sha(POLICY)[:8])
+    run = install(home, write(tmp_path, WIDER), "--yes-hash", sha(POLICY)[:20])
     assert run.status == EXIT_BAD_INPUT
     assert "nothing was installed" in run.stderr
     assert home.policy_path.read_text() == POLICY
@@ -342,7 +342,7 @@ def test_a_wrong_yes_hash_changes_nothing(home: SignerHome, tmp_path: Path) -> N
 def test_a_malformed_yes_hash_is_bad_input(home: SignerHome, tmp_path: Path, value: str) -> None:
     run = install(home, write(tmp_path, WIDER), "--yes-hash", value)
     assert run.status == EXIT_BAD_INPUT
-    assert "expected the first 8 to 64 hex digits of the policy hash" in run.stderr
+    assert "expected the first 20 to 64 hex digits of the policy hash" in run.stderr
     assert home.policy_path.read_text() == POLICY
 
 
@@ -405,4 +405,4 @@ def test_plan_lists_change_kinds(home: SignerHome) -> None:
         (ChangeKind.ADDED, "destination[1].label"),
         (ChangeKind.CHANGED, "limit[0].per_tx"),
     ]
-    assert plan.confirms(plan.new.hash_hex[:8]) and not plan.confirms(plan.new.hash_hex[:7])
+    assert plan.confirms(plan.new.hash_hex[:20]) and not plan.confirms(plan.new.hash_hex[:19])

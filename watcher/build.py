@@ -33,6 +33,7 @@ from watcher.config import ChainConfig, FeePolicy
 from watcher.crashpoints import CrashPoints, NoCrashPoints
 from watcher.errors import (
     BuildError,
+    ConfigError,
     FeeCapError,
     InsufficientBalanceError,
     NodeRejectedError,
@@ -190,8 +191,22 @@ def write_pending(kit: RequestKit, note: str) -> tuple[WrittenBatch, ...]:
     store = kit.store
     for batch in store.batches_unwritten():
         requests = store.batch_requests(batch.id)
+        if all(r.status in (Status.SUPERSEDED, Status.CANCELLED) for r in requests):
+            # Nothing left to sign: a fill-gap request superseded by a late signature of the
+            # one it replaced, or a bump cancelled because its original was mined.
+            continue
         ur = request_ur(requests, kit.attester)
-        path = kit.writer.write(f"batch-{batch.id:06d}-{batch.kind}", ur)
+        name = f"batch-{batch.id:06d}-{batch.kind}"
+        try:
+            path = kit.writer.write(name, ur)
+        except OSError as exc:
+            # The batch is committed: the next build (or fill-gap) writes this same file.
+            where = name if exc.filename is None else str(exc.filename)
+            raise ConfigError(
+                where,
+                f"cannot write the request file ({exc.strerror or exc}); its requests are "
+                "stored: fix the requests folder, then run build (or fill-gap) to write it",
+            ) from exc
         store.mark_written(batch.id, str(path), note)
         written.append(WrittenBatch(batch.id, batch.chain_id, batch.source, len(requests), path))
     return tuple(written)

@@ -254,8 +254,14 @@ def _cmd_status(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 def _filled(rt: Runtime, withdrawal_id: str) -> str:
-    """How a cancelled withdrawal's nonce was filled, if ``fill-gap --cancel`` did it."""
+    """How a cancelled withdrawal's nonce was filled, if ``fill-gap --cancel`` did it, or
+    which ``fill-gap`` request a late signature of the one it replaced superseded."""
     for request in rt.store.requests_for(withdrawal_id):
+        if request.status is Status.SUPERSEDED:
+            return (
+                f" (fill-gap request {request.request_id} superseded: the late signature of "
+                f"the request it replaced was imported; never sign or send it)"
+            )
         if request.purpose is Purpose.CANCEL and request.status is not Status.CANCELLED:
             signature = rt.store.signature(request.request_id)
             tx = "" if signature is None else f" 0x{signature.tx_hash.hex()}"
@@ -271,7 +277,8 @@ def _print_gaps(rt: Runtime) -> None:
             print(
                 f"gap: {request.withdrawal_id} holds nonce {request.nonce} of "
                 f"{request.source.checksummed()} unsigned; later nonces cannot be mined until "
-                f"it is signed, or filled with fill-gap {request.withdrawal_id} --pay/--cancel",
+                f"it is signed, or filled with fill-gap {request.withdrawal_id} --pay/--cancel "
+                "(no signature imported yet; import any pending response first)",
                 file=rt.out,
             )
 

@@ -5,9 +5,11 @@ For each ``eth-signature`` the request id must name a request this watcher is wa
 y-parity, and the public key recovered over keccak256 of the *stored* unsigned payload must
 be the request's account. Only then is the raw transaction assembled with
 ``shared.tx``'s ``signed_payload``. One bad signature refuses the whole response and
-nothing changes; a response imported before is refused as a replay. The response's audit
-head must move forward from the one stored for its signer (:mod:`watcher.heads`); it is
-stored with the signatures, in the same transaction.
+nothing changes; a response imported before is refused as a replay. A late signature of a
+request ``fill-gap`` replaced is taken while no request at its nonce is signed (the
+replacement is then superseded); once the replacement is signed it is refused. The
+response's audit head must move forward from the one stored for its signer
+(:mod:`watcher.heads`); it is stored with the signatures, in the same transaction.
 """
 
 from __future__ import annotations
@@ -40,11 +42,15 @@ from watcher.errors import (
 )
 from watcher.heads import check_forward, signer_of
 from watcher.parts import read_ur
-from watcher.state import Status, Store, StoredSignature, TxRequest
+from watcher.state import Purpose, Status, Store, StoredSignature, TxRequest
 
 # SEC 2 §2.4.1: the order n of secp256k1; EIP-2 allows only s <= n / 2.
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _HALF_N = SECP256K1_N // 2
+_PURPOSE_TEXT = {
+    Purpose.PAYMENT: "the payment",
+    Purpose.CANCEL: "the zero-value self-transfer of fill-gap --cancel",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +125,9 @@ class Verifier:
             self.verify(signature, f"signature {index + 1}")
             for index, signature in enumerate(signatures)
         )
-        fingerprint = signer_of(tuple(self._request_of(s.request_id) for s in verified))
+        requests = tuple(self._request_of(s.request_id) for s in verified)
+        _one_per_nonce(requests)
+        fingerprint = signer_of(requests)
         # The head is checked and stored in the transaction that stores the signatures: a
         # concurrent import cannot slip between the check and the write.
         with self._store.transaction():
@@ -145,7 +153,17 @@ class Verifier:
             raise ForeignResponseError(
                 f"{where}: request {request_id} was not made by this watcher"
             )
-        if request.status is not Status.AWAITING_SIGNATURE:
+        if request.status is Status.CANCELLED:
+            self._check_late(request, where)
+        elif request.status is Status.SUPERSEDED:
+            holder = self._store.signed_at_nonce(request)
+            held = "another request" if holder is None else f"request {holder.request_id}"
+            raise ForeignResponseError(
+                f"{where}: request {request_id} was superseded (never to be signed or sent): "
+                f"a late signature of the request fill-gap replaced was imported, and {held} "
+                f"holds nonce {request.nonce} of {request.source.checksummed()}"
+            )
+        elif request.status is not Status.AWAITING_SIGNATURE:
             if self._store.signature(request_id) is not None:
                 raise ReplayedResponseError(
                     f"{where}: request {request_id} is already signed (status {request.status})"
@@ -155,6 +173,39 @@ class Verifier:
                 f"(status {request.status})"
             )
         return check_signature(request, signature.v, signature.r, signature.s, where)
+
+    def _check_late(self, request: TxRequest, where: str) -> None:
+        """A cancelled request is still signable when ``fill-gap`` replaced it and no request at
+        its nonce is signed: the signer may have signed it before the gap was filled, and
+        refusing that signature would leave a signed payment the watcher calls cancelled."""
+        replacement = self._store.gap_replacement(request.request_id)
+        if replacement is None:
+            raise ForeignResponseError(
+                f"{where}: request {request.request_id} is not awaiting a signature "
+                f"(status {request.status})"
+            )
+        holder = self._store.signed_at_nonce(request)
+        if holder is not None:
+            raise ForeignResponseError(
+                f"{where}: request {request.request_id} is not awaiting a signature: fill-gap "
+                f"replaced it with request {replacement.request_id}, and request "
+                f"{holder.request_id} ({_PURPOSE_TEXT[holder.purpose]}, {holder.status}) holds "
+                f"nonce {request.nonce} of {request.source.checksummed()}"
+            )
+
+
+def _one_per_nonce(requests: Sequence[TxRequest]) -> None:
+    # One nonce is mined once: a response signing two requests at one nonce (a late original
+    # and its fill-gap replacement) cannot be stored whole.
+    seen: dict[tuple[int, str, int], int] = {}
+    for index, request in enumerate(requests):
+        key = (request.chain_id, request.source.checksummed(), request.nonce)
+        if key in seen:
+            raise ForeignResponseError(
+                f"signatures {seen[key] + 1} and {index + 1} both sign nonce {request.nonce} of "
+                f"{key[1]}: only one of them can be imported"
+            )
+        seen[key] = index
 
 
 def check_signature(

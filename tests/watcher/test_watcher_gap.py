@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from watcherlab import CSV_HEADER, RESPONSES, Lab, sign_parts, ur_lines
 
-from shared.erc4527 import EthBatchSignature, EthBatchSignRequest, EthSignRequest
+from shared.erc4527 import EthBatchSignature, EthBatchSignRequest, EthSignature, EthSignRequest
 from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
 from watcher.parts import read_ur
 
@@ -77,7 +77,9 @@ def gap(lab: Lab) -> Gap:
 def test_the_gap_holds_back_later_nonces_and_status_names_it(gap: Gap) -> None:
     status = gap.lab.ok("status").out
     assert gap.lab.statuses() == {"g1": "confirmed", "g2": "awaiting-signature", "g3": "broadcast"}
-    assert f"gap: g2 holds nonce 1 of {gap.source} unsigned" in status
+    [line] = [x for x in status.splitlines() if x.startswith("gap:")]
+    assert line.startswith(f"gap: g2 holds nonce 1 of {gap.source} unsigned")
+    assert line.endswith("(no signature imported yet; import any pending response first)")
     assert gap.mined_nonce() == 1
 
 
@@ -123,9 +125,72 @@ def test_fill_gap_cancel_sends_nothing_to_anyone_and_cancels_the_withdrawal(gap:
     assert gap.mined_nonce() == 3
 
 
-def test_a_late_signature_for_the_replaced_request_is_refused(gap: Gap) -> None:
+def test_a_late_original_after_cancel_is_taken_and_the_withdrawal_is_paid(gap: Gap) -> None:
+    # The signer signed g2 after all; its response turns up only after fill-gap --cancel.
+    gap.lab.ok("fill-gap", "g2", "--cancel")
+    assert gap.lab.statuses()["g2"] == "cancelled"
+    gap.lab.ok("import", str(gap.left_out))
+    assert gap.lab.statuses()["g2"] == "signed"
+    status = gap.lab.ok("status", "--no-track").out
+    assert "superseded: the late signature of the request it replaced was imported" in status
+    assert "gap:" not in status
+    gap.lab.ok("broadcast")
+    status = gap.lab.ok("status").out
+    assert gap.lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
+    assert gap.lab.node.balance(gap.dest) - gap.before == 6 * 10**18
+    assert gap.mined_nonce() == 3
+    # The superseded cancel is never written again, and the next batch takes nonce 3.
+    gap.lab.ok("build")
+    assert [p.name.endswith("-gap.txt") for p in gap.lab.request_files()].count(True) == 1
+    later = gap.lab.build_request("later", f"g4,anvil,ETH,{gap.dest},4,\n")
+    assert _tx(later).nonce == 3
+    gap.lab.ok("import", str(gap.lab.sign(later)))
+    gap.lab.ok("broadcast")
+    gap.lab.ok("status")
+    assert gap.lab.statuses()["g4"] == "confirmed"
+    assert gap.mined_nonce() == 4
+
+
+def test_the_superseded_cancel_s_signature_is_refused_afterwards(gap: Gap) -> None:
+    gap.lab.ok("fill-gap", "g2", "--cancel")
+    cancel = gap.lab.sign(gap.gap_file())
+    gap.lab.ok("import", str(gap.left_out))
+    gap.lab.refused("import", str(cancel), code=EXIT_INPUT, says="was superseded")
+    gap.lab.ok("broadcast")
+    gap.lab.ok("status")
+    assert gap.lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
+
+
+def test_a_late_original_is_refused_once_the_cancel_is_signed(gap: Gap) -> None:
+    out = gap.lab.ok("fill-gap", "g2", "--cancel").out
+    cancel_id = out.split("(request ")[1].split(" ")[0]
+    gap.lab.ok("import", str(gap.lab.sign(gap.gap_file())))
+    line = gap.lab.refused("import", str(gap.left_out), code=EXIT_INPUT, says="holds nonce 1")
+    assert f"request {cancel_id} (the zero-value self-transfer of fill-gap --cancel" in line
+    gap.lab.ok("broadcast")
+    gap.lab.ok("status")
+    assert gap.lab.statuses() == {"g1": "confirmed", "g2": "cancelled", "g3": "confirmed"}
+
+
+def test_a_late_original_after_pay_is_taken_and_pays_once(gap: Gap) -> None:
     gap.lab.ok("fill-gap", "g2", "--pay")
-    gap.lab.refused("import", str(gap.left_out), code=EXIT_INPUT, says="is not awaiting")
+    pay = gap.lab.sign(gap.gap_file())
+    gap.lab.ok("import", str(gap.left_out))
+    gap.lab.refused("import", str(pay), code=EXIT_INPUT, says="was superseded")
+    gap.lab.ok("broadcast")
+    gap.lab.ok("status")
+    assert gap.lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
+    assert gap.lab.node.balance(gap.dest) - gap.before == 6 * 10**18
+
+
+def test_a_response_signing_the_original_and_its_replacement_is_refused(gap: Gap) -> None:
+    gap.lab.ok("fill-gap", "g2", "--cancel")
+    lines = gap.lab.sign(gap.gap_file()).read_text().splitlines()
+    cancel = EthSignature.from_ur(read_ur(lines, RESPONSES, source="c"))
+    left_out = gap.left_out.read_text().splitlines()
+    late = EthSignature.from_ur(read_ur(left_out, RESPONSES, source="l"))
+    both = gap.lab.write("both.txt", "\n".join(ur_lines(EthBatchSignature((late, cancel)).to_ur())))
+    gap.lab.refused("import", str(both), code=EXIT_INPUT, says="both sign nonce 1")
 
 
 def test_a_refused_cancel_is_filled_again_with_cancel(gap: Gap) -> None:
@@ -183,8 +248,10 @@ def test_an_interrupted_fill_gap_writes_its_file_on_the_next_run(gap: Gap) -> No
     aside = gap.lab.home / "requests-aside"
     requests.rename(aside)
     requests.write_text("not a folder: the request file cannot be written")
-    with pytest.raises(OSError):
-        gap.lab.cli("fill-gap", "g2", "--pay")
+    failed = gap.lab.cli("fill-gap", "g2", "--pay")
+    assert failed.code == EXIT_INPUT
+    [line] = failed.err.strip().splitlines()
+    assert "cannot write the request file" in line and "run build (or fill-gap)" in line
     # Committed: the old request is cancelled, the new one built, no file yet.
     assert gap.lab.statuses()["g2"] == "awaiting-signature"
     requests.unlink()
@@ -193,6 +260,24 @@ def test_an_interrupted_fill_gap_writes_its_file_on_the_next_run(gap: Gap) -> No
     assert "an interrupted request file was written" in out
     assert len([p for p in gap.lab.request_files() if p.name.endswith("-gap.txt")]) == 1
     gap.sign_gap()
+    gap.lab.ok("status")
+    assert gap.lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
+
+
+def test_a_late_original_supersedes_an_unwritten_cancel(gap: Gap) -> None:
+    requests = gap.lab.home / "requests"
+    aside = gap.lab.home / "requests-aside"
+    requests.rename(aside)
+    requests.write_text("not a folder")
+    assert gap.lab.cli("fill-gap", "g2", "--cancel").code == EXIT_INPUT
+    gap.lab.ok("import", str(gap.left_out))
+    requests.unlink()
+    aside.rename(requests)
+    # The cancel was superseded while built: no request file is ever written for it.
+    assert "nothing to build" in gap.lab.ok("build").out
+    assert not [p for p in gap.lab.request_files() if p.name.endswith("-gap.txt")]
+    gap.lab.refused("fill-gap", "g2", "--cancel", code=EXIT_REFUSED, says="it is signed")
+    gap.lab.ok("broadcast")
     gap.lab.ok("status")
     assert gap.lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
 

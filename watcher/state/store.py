@@ -505,9 +505,11 @@ class Store:
         )
 
     def open_requests(self, chain_id: int, source: Address) -> tuple[TxRequest, ...]:
-        """Requests of an account that still hold their nonce (not cancelled or failed)."""
+        """Requests of an account that may still hold their nonce (not cancelled, failed or
+        superseded)."""
         return self._requests(
-            "WHERE chain_id = ? AND source = ? AND status NOT IN ('cancelled', 'failed') "
+            "WHERE chain_id = ? AND source = ? "
+            "AND status NOT IN ('cancelled', 'failed', 'superseded') "
             "ORDER BY nonce, rowid",
             (chain_id, addr_text(source)),
         )
@@ -542,11 +544,17 @@ class Store:
                 request = self.request(sig.request_id)
                 if request is None:
                     raise StateError(f"no request {sig.request_id}")
+                late = request.status is Status.CANCELLED
+                if late:
+                    self._check_late(request)
                 self._db.execute(
                     "INSERT INTO signatures VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (sig.request_id, sig.v, sig.r, sig.s, sig.raw_tx, sig.tx_hash, digest),
                 )
-                self._set_request(request, Status.SIGNED, note)
+                if late:
+                    self._sign_late(request, note)
+                else:
+                    self._set_request(request, Status.SIGNED, note)
 
     def signature(self, request_id: str) -> StoredSignature | None:
         """The verified signature of a request, if imported."""
@@ -555,6 +563,61 @@ class Store:
             (request_id,),
         ).fetchone()
         return None if row is None else StoredSignature(*row)
+
+    def gap_replacement(self, request_id: str) -> TxRequest | None:
+        """The request ``fill-gap`` stored in place of ``request_id``, if it replaced it."""
+        found = self._requests(
+            "WHERE replaces = ? AND batch_id IN (SELECT id FROM batches WHERE kind = 'gap') "
+            "ORDER BY rowid",
+            (request_id,),
+        )
+        return found[0] if found else None
+
+    def signed_at_nonce(self, request: TxRequest) -> TxRequest | None:
+        """Another request at ``request``'s (chain, account, nonce) whose signature is stored."""
+        for sibling in self.requests_at_nonce(request.chain_id, request.source, request.nonce):
+            if (
+                sibling.request_id != request.request_id
+                and self.signature(sibling.request_id) is not None
+            ):
+                return sibling
+        return None
+
+    def _check_late(self, request: TxRequest) -> None:
+        # Re-checked inside the import's transaction: Verifier.verify read outside it.
+        if self.gap_replacement(request.request_id) is None:
+            raise StateError(f"request {request.request_id} is cancelled, not replaced by fill-gap")
+        holder = self.signed_at_nonce(request)
+        if holder is not None:
+            raise StateError(
+                f"request {request.request_id}: nonce {request.nonce} is held by signed request "
+                f"{holder.request_id}"
+            )
+
+    def _sign_late(self, request: TxRequest, note: str) -> None:
+        """A late signature of a request ``fill-gap`` replaced, imported while no request at its
+        nonce is signed: the replacements are superseded (never signed, never sent), the
+        request is signed after all, and a withdrawal a ``--cancel`` cancelled is reopened."""
+        why = f"{note}: late signature of request {request.request_id}, which holds the nonce"
+        for sibling in self.requests_at_nonce(request.chain_id, request.source, request.nonce):
+            if sibling.status in (Status.BUILT, Status.AWAITING_SIGNATURE):
+                self._set_request(sibling, Status.SUPERSEDED, why)
+        withdrawal = self.withdrawal(request.withdrawal_id)
+        if withdrawal is None:
+            raise StateError(f"no withdrawal {request.withdrawal_id!r}")
+        if request.purpose is Purpose.PAYMENT and withdrawal.status is Status.CANCELLED:
+            # The one way back from "cancelled": the payment it was cancelled for is signed.
+            self._db.execute(
+                "UPDATE withdrawals SET status = ? WHERE id = ?",
+                (Status.SIGNED.value, withdrawal.id),
+            )
+            self._history(withdrawal.id, None, Status.CANCELLED, Status.SIGNED, why)
+        self._db.execute(
+            "UPDATE requests SET status = ? WHERE request_id = ?",
+            (Status.SIGNED.value, request.request_id),
+        )
+        self._history(None, request.request_id, Status.CANCELLED, Status.SIGNED, why)
+        self._sync_withdrawal(request.withdrawal_id, note)
 
     def replace_unsigned(self, original: TxRequest, replacement: TxRequest, note: str) -> None:
         """Store ``replacement`` (built, same nonce) and cancel ``original``, which awaited a
@@ -695,7 +758,7 @@ class Store:
         # A cancelling transaction pays nothing: the withdrawal was cancelled when it was built.
         statuses = {
             r.status for r in self.requests_for(withdrawal_id) if r.purpose is Purpose.PAYMENT
-        } - {Status.CANCELLED}
+        } - {Status.CANCELLED, Status.SUPERSEDED}
         derived = withdrawal.status
         for candidate in _RANK:
             if candidate in statuses:

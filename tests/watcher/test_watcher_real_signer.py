@@ -127,3 +127,33 @@ def test_a_refused_item_s_gap_is_filled_and_later_nonces_confirm(
         assert lab.statuses() == {"g1": "confirmed", "g2": "cancelled", "g3": "confirmed"}
         assert chain.balance(held) == before[held]
         assert "nonce 1 filled by a self-transfer: confirmed 0x" in status
+
+
+def test_a_batch_signed_before_fill_gap_cancel_is_imported_and_pays(
+    tmp_path: Path, lab: Lab, chain: Anvil, keys: DevKeys
+) -> None:
+    source = keys.address(0)
+    paid = keys.address(11)
+    lab.configure()
+    cold = _cold(tmp_path, lab, [paid, source])
+    before = chain.balance(paid)
+    rows = CSV_HEADER + "".join(f"g{i},anvil,ETH,{paid},{i},\n" for i in (1, 2, 3))
+    lab.ok("intake", str(lab.write("late.csv", rows)))
+    lab.ok("build")
+    [batch] = lab.request_files()
+    # The signer signs the whole batch; the response is not imported before fill-gap.
+    response = cold.sign(batch)
+    lab.ok("fill-gap", "g2", "--cancel")
+    [gap_file] = [path for path in lab.request_files() if path.name.endswith("-gap.txt")]
+    # Its nonce ledger holds nonce 1 for the payment: it never signs the cancel there.
+    refused = cold.run_sign(gap_file, tmp_path / "cancel.txt")
+    assert refused.returncode != 0
+    assert "a different payload was already signed for this nonce" in refused.stdout
+    lab.ok("import", str(response))
+    assert lab.statuses() == {"g1": "signed", "g2": "signed", "g3": "signed"}
+    lab.ok("broadcast")
+    status = lab.ok("status").out
+    assert "superseded" in status and "gap:" not in status
+    assert lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
+    assert chain.balance(paid) - before == 6 * 10**18
+    assert int(chain.rpc("eth_getTransactionCount", source, "latest"), 16) == 3

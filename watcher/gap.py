@@ -4,8 +4,11 @@ An account's transactions are mined in nonce order, so one unsigned item of a ba
 back every later nonce of that account. ``fill-gap`` replaces its request with one at the
 same nonce: the same payment again (``--pay``, once the signer's policy allows it) or a
 zero-value transfer from the account to itself that cancels the withdrawal (``--cancel``).
-The old request is cancelled in the same transaction, so a late signature for it is refused
-at import, and the new one travels to the signer like any other request.
+The old request is cancelled in the same transaction and the new one travels to the signer
+like any other request. The signer may have signed the old one after all (a response not yet
+imported): while the new one has no signature, that late signature is still imported and
+supersedes it (:meth:`watcher.state.Store.add_signatures`); once it has one, the late
+signature is refused.
 """
 
 from __future__ import annotations

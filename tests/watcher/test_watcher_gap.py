@@ -183,6 +183,19 @@ def test_a_late_original_after_pay_is_taken_and_pays_once(gap: Gap) -> None:
     assert gap.lab.node.balance(gap.dest) - gap.before == 6 * 10**18
 
 
+def test_a_late_original_after_two_cancels_supersedes_the_open_one(gap: Gap) -> None:
+    gap.lab.ok("fill-gap", "g2", "--cancel")
+    first = gap.lab.sign(gap.gap_file(), name="first-cancel.txt")
+    gap.lab.ok("fill-gap", "g2", "--cancel")
+    gap.lab.ok("import", str(gap.left_out))
+    # The first cancel was cancelled by the second, which is superseded: neither imports.
+    gap.lab.refused("import", str(first), code=EXIT_INPUT, says="is not awaiting a signature")
+    gap.lab.ok("broadcast")
+    gap.lab.ok("status")
+    assert gap.lab.statuses() == {"g1": "confirmed", "g2": "confirmed", "g3": "confirmed"}
+    assert gap.lab.node.balance(gap.dest) - gap.before == 6 * 10**18
+
+
 def test_a_response_signing_the_original_and_its_replacement_is_refused(gap: Gap) -> None:
     gap.lab.ok("fill-gap", "g2", "--cancel")
     lines = gap.lab.sign(gap.gap_file()).read_text().splitlines()

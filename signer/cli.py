@@ -486,19 +486,13 @@ def cmd_init(args: argparse.Namespace, env: Environment) -> int:
         if not home.has_policy():
             home.write_policy(policy_template().encode("utf-8"))
             wrote_policy = True
-        audit.append(
-            "vault-created",
-            {
-                "imported": imported is not None,
-                "restored": False,
-                "master_fingerprint": header.master_fingerprint.hex(),
-                "scheme": args.scheme.value,
-                "accounts": [
-                    {"path": str(account.path), "address": account.address.checksummed()}
-                    for account in header.accounts
-                ],
-                "default_policy_written": wrote_policy,
-            },
+        _record_vault_created(
+            audit,
+            header,
+            args.scheme,
+            imported=imported is not None,
+            restored=False,
+            wrote_policy=wrote_policy,
         )
     finally:
         audit.close()
@@ -543,19 +537,8 @@ def _restore(args: argparse.Namespace, env: Environment) -> int:
             header, wrote_policy = _restore_vault(args, env, home, vault, accounts)
         except RestoreAbandonedError as exc:
             raise InputError(exc.reason) from None
-        audit.append(
-            "vault-created",
-            {
-                "imported": True,
-                "restored": True,
-                "master_fingerprint": header.master_fingerprint.hex(),
-                "scheme": args.scheme.value,
-                "accounts": [
-                    {"path": str(account.path), "address": account.address.checksummed()}
-                    for account in header.accounts
-                ],
-                "default_policy_written": wrote_policy,
-            },
+        _record_vault_created(
+            audit, header, args.scheme, imported=True, restored=True, wrote_policy=wrote_policy
         )
     finally:
         audit.close()
@@ -618,6 +601,32 @@ def _restore_vault(
         home.write_policy(policy_template().encode("utf-8"))
         wrote_policy = True
     return header, wrote_policy
+
+
+def _record_vault_created(
+    audit: AuditLog,
+    header: VaultHeader,
+    scheme: Scheme,
+    *,
+    imported: bool,
+    restored: bool,
+    wrote_policy: bool,
+) -> None:
+    """The ``vault-created`` audit entry: public data only (fingerprint, paths, addresses)."""
+    audit.append(
+        "vault-created",
+        {
+            "imported": imported,
+            "restored": restored,
+            "master_fingerprint": header.master_fingerprint.hex(),
+            "scheme": scheme.value,
+            "accounts": [
+                {"path": str(account.path), "address": account.address.checksummed()}
+                for account in header.accounts
+            ],
+            "default_policy_written": wrote_policy,
+        },
+    )
 
 
 def _show_new_mnemonic(mnemonic: SecretMnemonic, env: Environment) -> None:

@@ -1062,6 +1062,12 @@ def _print_plan(
     )
     if plan.unchanged:
         return
+    if plan.not_newer:
+        print(
+            f"warning: version {new.version} is not above the installed version"
+            f" {plan.old_version}: is this an older file? (each change raises the version)",
+            file=out,
+        )
     total = len(plan.changes)
     print(f"changes ({total}):", file=out)
     rows = 0

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from signer.audit import AuditLog
 from signer.audit.record import AuditEntry, AuditKind
-from signer.errors import HomeError
+from signer.errors import HomeError, PolicyFileError
 from signer.home import SignerHome
 from signer.keys.atomicfile import OS_FILE_OPS, FileOps, write_atomic
 from signer.policy.locate import TOP_LEVEL, Entry, LineIndex
@@ -77,6 +77,14 @@ class PolicyPlan:
     old_hash: str | None
     old_parses: bool
     changes: tuple[PolicyChange, ...]
+    # The installed policy's version when it validates (None otherwise).
+    old_version: int | None = None
+
+    @property
+    def not_newer(self) -> bool:
+        """True when the new policy's version is not above the installed one's: the runbook
+        raises ``version`` with every change, so an equal or lower one may be an old file."""
+        return self.old_version is not None and self.new.version <= self.old_version
 
     @property
     def unchanged(self) -> bool:
@@ -104,7 +112,18 @@ def plan_install(home: SignerHome, data: bytes) -> PolicyPlan:
         tomllib.loads(old_text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         old_text = None
-    return PolicyPlan(policy, data, old_hash, old_text is not None, _diff_texts(old_text, new_text))
+    try:
+        old_version: int | None = parse_policy_bytes(old_data).version
+    except PolicyFileError:
+        old_version = None
+    return PolicyPlan(
+        policy,
+        data,
+        old_hash,
+        old_text is not None,
+        _diff_texts(old_text, new_text),
+        old_version,
+    )
 
 
 def install_policy(

@@ -406,3 +406,17 @@ def test_plan_lists_change_kinds(home: SignerHome) -> None:
         (ChangeKind.CHANGED, "limit[0].per_tx"),
     ]
     assert plan.confirms(plan.new.hash_hex[:20]) and not plan.confirms(plan.new.hash_hex[:19])
+
+
+def test_a_version_not_above_the_installed_one_is_warned_about(
+    home: SignerHome, tmp_path: Path
+) -> None:
+    # The runbook raises the version with every change: an equal or lower one may be an old,
+    # wider file. Warned, still installable once the operator types the digits.
+    same = POLICY.replace('per_tx = "10"', 'per_tx = "9"')
+    run = install(home, write(tmp_path, same), lines=[sha(same)[:20]])
+    assert run.status == EXIT_OK, run.stderr
+    assert "warning: version 1 is not above the installed version 1" in run.stdout
+    newer = install(home, write(tmp_path, WIDER), lines=[sha(WIDER)[:20]])
+    assert newer.status == EXIT_OK, newer.stderr
+    assert "warning: version" not in newer.stdout

@@ -549,6 +549,11 @@ def _restore(args: argparse.Namespace, env: Environment) -> int:
             " 'coldsign-signer policy install FILE')",
             file=env.stdout,
         )
+    else:
+        # A home that kept its policy (the vault was lost, not the stick): say which one
+        # now governs the restored keys, so it is checked against the reviewers' note.
+        kept = hashlib.sha256(home.read_policy()).hexdigest()
+        print(f"policy: {home.policy_path} kept as it was (hash {kept})", file=env.stdout)
     return EXIT_OK
 
 

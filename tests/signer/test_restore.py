@@ -21,9 +21,11 @@ from vectorfiles import load_vectors
 from shared.address import parse_address
 from signer.audit import verify_log
 from signer.cli import CLEAR_SCREEN, EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, Environment, main
+from signer.home import SignerHome
 from signer.keys.bip39 import english_wordlist
 from signer.keys.kdf import MIN_PARAMS
 from signer.keys.vault import Vault
+from signer.policy.template import policy_template
 from signer.restore import resolve_word
 
 VECTORS = load_vectors("bip39-bip32")
@@ -186,6 +188,21 @@ def test_restore_of_anvil_gives_its_published_addresses(tmp_path: Path) -> None:
     )
     assert run.status == EXIT_OK, run.stderr
     assert printed_accounts(run.stdout) == [(a["path"], a["address"]) for a in block["accounts"]]
+
+
+def test_a_kept_policy_is_named_with_its_hash(tmp_path: Path) -> None:
+    # The vault was lost, not the policy: the restored keys are governed by the policy already
+    # in the home, and the operator is told which one.
+    home = SignerHome.resolve(tmp_path / "home")
+    home.create()
+    policy = policy_template().encode("utf-8").replace(b'name = "', b'name = "kept ', 1)
+    home.write_policy(policy)
+    block = VECTORS["ethereum_addresses"]
+    run = restore(home.root, [*typed(block["mnemonic"]), "yes"], ["", "", *both(VAULT_PASSPHRASE)])
+    assert run.status == EXIT_OK, run.stderr
+    kept = hashlib.sha256(policy).hexdigest()
+    assert f"policy: {home.policy_path} kept as it was (hash {kept})" in run.stdout
+    assert home.read_policy() == policy
 
 
 def test_enter_means_24_words_and_dash_goes_back(tmp_path: Path) -> None:

@@ -10,16 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_abi.abi import encode as abi_encode
-from eth_utils.abi import function_signature_to_4byte_selector
+from usdclimit import (
+    NOW,
+    PATH,
+    POLICY,
+    REGISTRIES,
+    UNIT,
+    USDC,
+    USDC_KEY,
+    usdc_request,
+)
 
-from shared.address import Address
-from shared.erc4527 import DataType, EthBatchSignRequest, EthSignRequest, Keypath
-from shared.registry import default_registries
+from shared.erc4527 import EthBatchSignRequest
 from shared.review import review_batch, review_request
-from shared.tx import DynamicFeeTransaction
 from signer.errors import LimitStoreError
-from signer.keys.bip32 import DerivationPath
 from signer.policy import (
     AssetKey,
     BatchVerdict,
@@ -31,70 +35,13 @@ from signer.policy import (
     Verdict,
     evaluate,
     evaluate_batch,
-    parse_policy,
 )
 from signer.policy.limits import MAX_COUNTED_IDS, RETAIN_SECONDS, SignedSpends
 from signer.policy.model import WINDOW_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = 1_750_000_000
 HOUR = 3600
-PATH_TEXT = "m/44'/60'/0'/0/0"
-KEYPATH = Keypath.parse(PATH_TEXT)
-PATH = DerivationPath.parse(PATH_TEXT)
-REGISTRIES = default_registries()
-USDC = Address(bytes.fromhex("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"))
-HOT = Address(bytes.fromhex("5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"))
-UNIT = 10**6
-USDC_KEY = AssetKey(1, USDC)
 NATIVE_KEY = AssetKey(1, None)
-
-POLICY = parse_policy(f"""\
-[policy]
-name = "limits under test"
-version = 1
-
-[[chain]]
-id = 1
-max_fee_per_gas_gwei = "100"
-max_total_fee_native = "0.05"
-
-[[account]]
-path = "{PATH_TEXT}"
-
-[[destination]]
-chain = 1
-address = "{HOT}"
-assets = ["{USDC}"]
-label = "Hot wallet"
-
-[[limit]]
-chain = 1
-asset = "{USDC}"
-decimals = 6
-per_tx = "700"
-per_24h = "1000"
-""")
-
-
-def usdc_request(amount: int, nonce: int = 1) -> EthSignRequest:
-    data = function_signature_to_4byte_selector("transfer(address,uint256)") + abi_encode(
-        ["address", "uint256"], [HOT.checksummed(), amount * UNIT]
-    )
-    transaction = DynamicFeeTransaction(
-        chain_id=1,
-        nonce=nonce,
-        gas_limit=80_000,
-        to=USDC,
-        value=0,
-        data=data,
-        max_priority_fee_per_gas=10**9,
-        max_fee_per_gas=30 * 10**9,
-        access_list=(),
-    )
-    return EthSignRequest(
-        transaction.unsigned_payload(), DataType.TYPED_TRANSACTION, KEYPATH, chain_id=1
-    )
 
 
 def context(now: int, spent: dict[AssetKey, int]) -> Context:
@@ -112,7 +59,7 @@ def sign_one(store: LimitStore, amount: int, now: int) -> Verdict:
 
 def judge_batch(amounts: list[int], spent: dict[AssetKey, int] | None = None) -> BatchVerdict:
     batch = EthBatchSignRequest(
-        tuple(usdc_request(amount, nonce) for nonce, amount in enumerate(amounts))
+        tuple(usdc_request(amount, nonce=nonce) for nonce, amount in enumerate(amounts))
     )
     review = review_batch(batch, REGISTRIES)
     return evaluate_batch(

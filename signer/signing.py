@@ -25,10 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from Crypto.Hash import keccak
-
 from shared.erc4527 import DataType, EthSignature, EthSignRequest, Keypath
 from shared.errors import TransactionError
+from shared.keccak import keccak256
 from shared.messages import hash_typed_data, personal_message_hash
 from shared.tx import Transaction, decode_transaction
 from shared.tx.legacy import LegacyTransaction
@@ -104,11 +103,8 @@ def compute_digest(
             if isinstance(transaction, LegacyTransaction)
             else SignedKind.TYPED_TRANSACTION
         )
-        # EIP-155 / EIP-2718: the digest is keccak256 of exactly these (canonical) bytes;
-        # pycryptodome's own digest() is already bytes of the 32 asked for.
-        return ComputedDigest(
-            kind, keccak.new(data=sign_data, digest_bytes=32).digest(), transaction
-        )
+        # EIP-155 / EIP-2718: the digest is keccak256 of exactly these (canonical) bytes.
+        return ComputedDigest(kind, keccak256(sign_data), transaction)
     if data_type is DataType.PERSONAL_MESSAGE:
         return ComputedDigest(SignedKind.PERSONAL_MESSAGE, personal_message_hash(request.sign_data))
     return ComputedDigest(SignedKind.TYPED_DATA, hash_typed_data(request.sign_data))

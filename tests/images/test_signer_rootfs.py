@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -207,6 +208,33 @@ def test_committed_locks_pin_every_line_by_hash() -> None:
     requirements = (RECIPE / "requirements.lock").read_text()
     assert "\ncoldsign" not in requirements  # built from the source tree, never fetched
     assert re.search(r"^pip==", (RECIPE / "installer.lock").read_text(), re.M)
+
+
+def _lock_names(lock: Path) -> set[str]:
+    return {
+        line.split("==", 1)[0]
+        for line in lock.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+def _declared(requirements: list[str]) -> set[str]:
+    # PEP 508 names, normalised as pip writes them in a lock (PEP 503: lower case, runs of
+    # "-", "_", "." as one "-").
+    return {
+        re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", r)[0]).lower()  # type: ignore[index]
+        for r in requirements
+    }
+
+
+@pytest.mark.parametrize(("image", "extra"), [("signer", "signer"), ("watcher", "watcher")])
+def test_each_image_lock_pins_every_dependency_pyproject_declares(image: str, extra: str) -> None:
+    # A dependency added to pyproject.toml but not to an image's lock would be missing on the
+    # appliance (its install is --require-hashes, offline): rerun the image's lock script.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _declared(project["dependencies"] + project["optional-dependencies"][extra])
+    missing = wanted - _lock_names(ROOT / "images" / image / "requirements.lock")
+    assert not missing, f"images/{image}/requirements.lock lacks {sorted(missing)}"
 
 
 # --- manifest.py: every package and file hashed; its hash is the build id --------------------

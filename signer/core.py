@@ -45,11 +45,9 @@ re-creates them, after a ``state-reset`` audit entry naming what was missing.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType, TracebackType
@@ -63,6 +61,7 @@ from shared.review import BatchReview, Review, review_request, summarise
 from shared.ur import UR
 from signer.airgap import AirGapStatus, NetworkProbe, check
 from signer.audit import AuditEntry, AuditKind, AuditLog
+from signer.collector import collector_paused
 from signer.errors import AirGapError, HomeError, KeyPathError, LedgerError
 from signer.evidence import review_digest
 from signer.home import SignerHome, StateFile
@@ -289,7 +288,7 @@ class SignerCore:
         already counts under it, and ask the policy."""
         # Every review, verdict and prepared item stays alive in the result: the same tens of
         # thousands of new objects, none garbage, that :meth:`sign` pauses the collector for.
-        with _collector_paused():
+        with collector_paused():
             return self._prepare(decoded, policy, registries, header)
 
     def _prepare(
@@ -401,7 +400,7 @@ class SignerCore:
         confirmation. ``unlock`` is called once, only if some item is to be signed; the
         session it returns is locked before this returns.
         """
-        with _collector_paused():
+        with collector_paused():
             return self._sign(prepared, unlock, dict(acknowledgements or {}))
 
     def _sign(
@@ -442,7 +441,7 @@ class SignerCore:
         """
         refusal = (f"{OPERATOR_REJECTION}: {reason}",)
         facts = _RequestFacts.of(prepared)
-        with _collector_paused():
+        with collector_paused():
             decided = [_refused(facts, item, refusal, {}) for item in prepared.items]
             written = self.audit.append_many(
                 [(AuditKind.DECISION, item.fields) for item in decided]
@@ -628,28 +627,6 @@ def _refused(
     fields["signature_digest"] = None
     fields["limits"] = None
     return _Decided(item, Outcome.REFUSED, reasons, None, None, None, fields)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while one request is prepared or decided.
-
-    A batch keeps every item's review and verdict alive in its prepared request, and every
-    decision, audit field and entry until the log is written: tens of thousands of new
-    objects, which make the collector run collections over the objects in the process (the
-    prepared request, the registries, the UI), full ones included, several times per batch,
-    for nothing, since none of them is garbage. Reference counting still frees everything
-    else at once; the collector runs again when the request is done, and the memory it may
-    have to reclaim then is bounded by one request. The previous state is restored, so a
-    caller that had disabled the collector keeps it disabled.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def open_audit(

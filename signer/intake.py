@@ -14,6 +14,7 @@ from shared.erc4527 import (
 )
 from shared.errors import DecodeError, IncompleteError, URFormatError
 from shared.ur import UR, URDecoder
+from signer.collector import collector_paused
 
 REQUEST_TYPES = frozenset({SIGN_REQUEST_TYPE, BATCH_SIGN_REQUEST_TYPE})
 # A thousand transfers in parts of a few hundred bytes: tens of thousands of lines at most.
@@ -44,6 +45,12 @@ class DecodedRequest:
 
 def decode_request(ur: UR) -> DecodedRequest:
     """Decode an ``eth-sign-request`` or ``eth-batch-sign-request`` UR strictly."""
+    # A batch's thousands of decoded items all stay alive: nothing for the collector to find.
+    with collector_paused():
+        return _decode_request(ur)
+
+
+def _decode_request(ur: UR) -> DecodedRequest:
     if ur.type == BATCH_SIGN_REQUEST_TYPE:
         batch = EthBatchSignRequest.from_ur(ur)
         # The decoder accepts only canonical CBOR, so without an attestation key the message
@@ -61,6 +68,11 @@ def decode_parts(lines: Iterable[str]) -> DecodedRequest:
     A bad part raises its :class:`DecodeError` with ``field`` prefixed by the line number;
     too few parts raise :class:`IncompleteError` saying how far the decoder got.
     """
+    with collector_paused():
+        return _decode_parts(lines)
+
+
+def _decode_parts(lines: Iterable[str]) -> DecodedRequest:
     decoder = URDecoder(REQUEST_TYPES)
     seen = 0
     for number, raw in enumerate(lines, start=1):

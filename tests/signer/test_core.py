@@ -38,6 +38,7 @@ from shared.erc4527 import (
     EthSignature,
     EthSignRequest,
 )
+from shared.errors import DecodeError
 from shared.tx import decode_transaction
 from shared.ur import UR, UREncoder
 from signer.audit import AuditEntry, AuditLog
@@ -671,6 +672,26 @@ def test_prepare_and_sign_pause_the_collector_and_restore_its_state(
             result = core.sign(prepared, unlock=Unlocker(home))
             assert seen and not any(seen) and gc.isenabled() is enabled
         assert result.signed == 1
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
+def test_intake_restores_the_collector_state_after_a_request_and_after_bad_parts(
+    enabled: bool,
+) -> None:
+    encoder = UREncoder(_ur([tx_request(eip1559(n)) for n in range(3)], batch=True), 60)
+    parts = encoder.parts(encoder.seq_len)
+    was_enabled = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        assert len(decode_parts(parts).requests) == 3
+        assert gc.isenabled() is enabled
+        with pytest.raises(DecodeError):
+            decode_parts(["ur:eth-sign-request/not-bytewords"])
+        assert gc.isenabled() is enabled
     finally:
         if was_enabled:
             gc.enable()

@@ -79,6 +79,7 @@ from signer.policy.judge import Context
 from signer.policy.limits import LimitStore, SignedSpends
 from signer.policy.model import AssetKey, Policy
 from signer.policy.parse import parse_policy_bytes
+from signer.policy.staged import settle_staged_policy
 from signer.policy.verdict import Decision, Verdict
 from signer.signing import (
     ComputedDigest,
@@ -650,6 +651,9 @@ def open_audit(
     audit = AuditLog.open(home.audit_path, clock=_seconds(clock))
     try:
         audit.verify()
+        # Before anything is appended: a policy install a crash cut short is completed or
+        # discarded by what the log's last entry says (signer.policy.staged).
+        settle_staged_policy(home, audit)
         if reset_missing_state:
             audit.append(
                 AuditKind.STATE_RESET,

@@ -5,6 +5,7 @@ Layout (default ``~/.coldsign-signer``, or ``--home DIR``)::
     vault.json          the encrypted key vault (0600; written by signer.keys.vault)
     vault.json.attempts its failed-unlock counter
     policy.toml         the signing policy (its SHA-256 is the policy hash)
+    .policy.toml.staged a new policy between ``policy install``'s two steps (signer.policy.staged)
     registry.toml       optional: chains, tokens, Safes, labels merged over the defaults
     ledger.sqlite       the nonce ledger (signer.ledger)
     audit.log           the hash-chained audit log, with audit.log.head (signer.audit)
@@ -36,6 +37,7 @@ MAX_CONFIG_BYTES = 1 << 20
 
 VAULT_FILE = "vault.json"
 POLICY_FILE = "policy.toml"
+STAGED_POLICY_FILE = ".policy.toml.staged"
 REGISTRY_FILE = "registry.toml"
 LEDGER_FILE = "ledger.sqlite"
 AUDIT_FILE = "audit.log"
@@ -93,6 +95,11 @@ class SignerHome:
     def policy_path(self) -> Path:
         """The policy file."""
         return self.root / POLICY_FILE
+
+    @property
+    def staged_policy_path(self) -> Path:
+        """Where ``policy install`` stages the new policy until its audit entry is written."""
+        return self.root / STAGED_POLICY_FILE
 
     @property
     def registry_path(self) -> Path:
@@ -169,6 +176,10 @@ class SignerHome:
             raise HomeError(f"a policy already exists at {self.policy_path}") from None
         except OSError as exc:
             raise HomeError(f"cannot write {self.policy_path}: {exc.strerror}") from exc
+
+    def read_staged_policy(self) -> bytes | None:
+        """The staged policy's exact bytes, or None when nothing is staged."""
+        return self._read(self.staged_policy_path)
 
     def has_policy(self) -> bool:
         """True when a policy file (or anything else) is at its path."""

@@ -182,6 +182,11 @@ class AuditLog:
             last = self._settle(self._clean_tail())
         return last.seq, last.entry_hash
 
+    def last_entry(self) -> AuditEntry:
+        """The latest complete entry (a new log's is its ``log-created`` entry 0)."""
+        with self._locked():
+            return self._settle(self._clean_tail())
+
     def entries(self) -> Iterator[AuditEntry]:
         """Every entry in order, each checked against the chain before it is yielded."""
         try:

@@ -54,7 +54,7 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool, ops: FileOps = OS_
         else:
             ops.link(str(temp), str(path))
             os.unlink(temp)
-        _fsync_directory(directory)
+        fsync_directory(directory)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
@@ -83,8 +83,8 @@ def file_mode(path: Path) -> int:
     return os.lstat(path).st_mode & 0o777
 
 
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry itself is on disk.
+def fsync_directory(directory: Path) -> None:
+    """fsync ``directory``: a rename, link or unlink in it is durable only once its entry is."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

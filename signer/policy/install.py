@@ -17,10 +17,11 @@ from signer.audit import AuditLog
 from signer.audit.record import AuditEntry, AuditKind
 from signer.errors import HomeError, PolicyFileError
 from signer.home import SignerHome
-from signer.keys.atomicfile import OS_FILE_OPS, FileOps, write_atomic
+from signer.keys.atomicfile import OS_FILE_OPS, FileOps
 from signer.policy.locate import TOP_LEVEL, Entry, LineIndex
 from signer.policy.model import Policy
 from signer.policy.parse import parse_policy_bytes
+from signer.policy.staged import publish_staged_policy, stage_policy
 
 # The confirmation an operator types: at least this many leading hex digits of the new hash,
 # copied from the reviewers' note. Whoever writes the stick can vary a comment until a bad policy
@@ -132,10 +133,10 @@ def install_policy(
     """Replace the home's policy with ``plan``'s file, then record a ``policy-installed`` entry.
 
     The installed file must still be the one the plan was compared with (else
-    :class:`HomeError`, nothing written). The write is atomic: temp file, fsync, rename(2),
-    fsync of the directory; a crash leaves the old file or the new one. A crash between the
-    rename and the entry leaves the new policy without its entry; every ``decision`` entry
-    carries its ``policy_hash`` anyway. ``ops`` is injectable for tests.
+    :class:`HomeError`, nothing written). The new file is staged and fsync'd, the entry
+    appended, then the staged file renamed into place (:mod:`signer.policy.staged`): a crash
+    at any point leaves the log and the policy in force agreeing once the signer next
+    starts. ``ops`` is injectable for tests.
     """
     current = home.read_policy() if home.has_policy() else None
     current_hash = None if current is None else hashlib.sha256(current).hexdigest()
@@ -144,11 +145,8 @@ def install_policy(
             f"{home.policy_path} changed while the new policy was being reviewed; nothing was"
             " installed: run the install again"
         )
-    try:
-        write_atomic(home.policy_path, plan.data, overwrite=True, ops=ops)
-    except OSError as exc:
-        raise HomeError(f"cannot write {home.policy_path}: {exc.strerror}") from exc
-    return audit.append(
+    stage_policy(home, plan.data)
+    entry = audit.append(
         AuditKind.POLICY_INSTALLED,
         {
             "old_policy_hash": plan.old_hash,
@@ -157,6 +155,8 @@ def install_policy(
             "changes": len(plan.changes),
         },
     )
+    publish_staged_policy(home, ops=ops)
+    return entry
 
 
 # --- the change list ---------------------------------------------------------------------------

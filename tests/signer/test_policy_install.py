@@ -26,11 +26,13 @@ from signer.cli import (
     Environment,
     main,
 )
+from signer.core import open_audit
 from signer.errors import HomeError
 from signer.home import SignerHome
 from signer.keys.atomicfile import FileOps
 from signer.keys.kdf import MIN_PARAMS
 from signer.policy.install import ChangeKind, install_policy, plan_install
+from signer.policy.staged import Settled, settle_staged_policy, stage_policy
 
 NEW_DESTINATION = """\
 [[destination]]
@@ -370,18 +372,95 @@ def test_a_missing_file_or_home(home: SignerHome, tmp_path: Path) -> None:
 # --- the replacement itself --------------------------------------------------------------------
 
 
-def test_a_failed_rename_leaves_the_old_policy_and_no_entry(home: SignerHome) -> None:
-    def fail(src: str, dst: str) -> None:
-        raise OSError(28, "No space left on device")
+def _no_space(src: str, dst: str) -> None:
+    raise OSError(28, "No space left on device")
 
+
+def _staged(home: SignerHome) -> list[str]:
+    return [p.name for p in home.root.iterdir() if p.name.startswith(".policy")]
+
+
+def test_a_failed_staging_leaves_the_old_policy_and_no_entry(home: SignerHome) -> None:
+    # Staging cannot put its file in place (a directory is in the way): nothing is recorded.
+    home.staged_policy_path.mkdir()
     plan = plan_install(home, WIDER.encode())
     with AuditLog.open(home.audit_path) as audit:
-        before = audit.head()[0]
-        with pytest.raises(HomeError, match="No space left on device"):
-            install_policy(home, plan, audit, ops=FileOps(replace=fail))
-        assert audit.head()[0] == before
+        before = audit.head()
+        with pytest.raises(HomeError, match="cannot write"):
+            install_policy(home, plan, audit)
+        assert audit.head() == before
     assert home.policy_path.read_text() == POLICY
-    assert [p.name for p in home.root.iterdir() if p.name.startswith(".policy")] == []
+
+
+def test_a_rename_cut_short_after_the_entry_is_completed_at_the_next_start(
+    home: SignerHome,
+) -> None:
+    plan = plan_install(home, WIDER.encode())
+    with AuditLog.open(home.audit_path) as audit:
+        with pytest.raises(HomeError, match="recorded in the audit log but could not be put"):
+            install_policy(home, plan, audit, ops=FileOps(replace=_no_space))
+        installed = audit.head()
+    assert entries(home)[-1]["kind"] == "policy-installed"
+    assert home.policy_path.read_text() == POLICY
+    assert _staged(home) == [".policy.toml.staged"]
+    # The next start: the log's last entry names the staged file, so the install completes
+    # before anything else is appended, and adds no entry of its own.
+    with open_audit(home) as audit:
+        assert audit.head() == installed
+    assert home.policy_path.read_text() == WIDER
+    assert _staged(home) == []
+
+
+def test_a_staged_file_no_entry_names_is_discarded_at_the_next_start(home: SignerHome) -> None:
+    # A power cut after staging, before the entry was durable.
+    stage_policy(home, WIDER.encode())
+    with AuditLog.open(home.audit_path) as audit:
+        before = audit.head()
+    with open_audit(home) as audit:
+        assert audit.head() == before
+    assert home.policy_path.read_text() == POLICY
+    assert _staged(home) == []
+
+
+def test_a_staged_file_is_completed_only_over_the_policy_its_entry_replaced(
+    home: SignerHome,
+) -> None:
+    plan = plan_install(home, WIDER.encode())
+    with AuditLog.open(home.audit_path) as audit, pytest.raises(HomeError):
+        install_policy(home, plan, audit, ops=FileOps(replace=_no_space))
+    # The policy in place is not the one the entry says it replaced: the staged file is not
+    # put over it (the log's entry stays, as every entry does; the policy hash of each later
+    # decision shows which policy governed it).
+    other = POLICY.replace("version = 1", "version = 7")
+    home.policy_path.write_text(other)
+    with open_audit(home):
+        pass
+    assert home.policy_path.read_text() == other
+    assert _staged(home) == []
+
+
+def test_a_staged_file_is_completed_only_by_the_last_entry(home: SignerHome) -> None:
+    plan = plan_install(home, WIDER.encode())
+    with AuditLog.open(home.audit_path) as audit:
+        with pytest.raises(HomeError):
+            install_policy(home, plan, audit, ops=FileOps(replace=_no_space))
+        audit.append("unlock", {})
+    with open_audit(home):
+        pass
+    assert home.policy_path.read_text() == POLICY
+    assert _staged(home) == []
+
+
+def test_settle_reports_what_it_did(home: SignerHome) -> None:
+    with AuditLog.open(home.audit_path) as audit:
+        assert settle_staged_policy(home, audit) is Settled.NOTHING
+        stage_policy(home, WIDER.encode())
+        assert settle_staged_policy(home, audit) is Settled.DISCARDED
+        plan = plan_install(home, WIDER.encode())
+        with pytest.raises(HomeError):
+            install_policy(home, plan, audit, ops=FileOps(replace=_no_space))
+        assert settle_staged_policy(home, audit) is Settled.COMPLETED
+    assert home.policy_path.read_text() == WIDER
 
 
 def test_a_policy_changed_since_the_plan_is_not_replaced(home: SignerHome) -> None:

@@ -7,6 +7,8 @@ it reads a signer's response (:class:`MalformedResponseError`). Everything else 
     └── WatcherError                        the watcher refused or failed
         ├── ConfigError                     the home, its TOML file or a flag is unusable
         ├── StateError                      the SQLite state cannot be opened or is inconsistent
+        │   └── StateConflictError          a write collided with a row already stored
+        │                                   (``what``, ``key``); rolled back
         ├── RPCError                        talking to an Ethereum node
         │   ├── NodeUnreachableError        no answer after the bounded retries
         │   ├── ChainMismatchError          the node serves another chain than configured
@@ -54,6 +56,20 @@ class ConfigError(WatcherError):
 
 class StateError(WatcherError):
     """The SQLite state cannot be opened, is from a newer version, or is inconsistent."""
+
+
+class StateConflictError(StateError):
+    """A write that would break a uniqueness or reference rule of the state (SQLite's
+    ``IntegrityError``): ``what`` names the kind of row (``response``), ``key`` the row that
+    collided, ``reason`` SQLite's words. The transaction is rolled back: nothing is stored."""
+
+    def __init__(self, what: str, key: str, reason: str) -> None:
+        self.what = what
+        self.key = key
+        self.reason = reason
+        super().__init__(
+            f"{what} {key}: the write collides with what is stored ({reason}); nothing was stored"
+        )
 
 
 class RPCError(WatcherError):

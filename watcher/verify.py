@@ -5,7 +5,11 @@ For each ``eth-signature`` the request id must name a request this watcher is wa
 y-parity, and the public key recovered over keccak256 of the *stored* unsigned payload must
 be the request's account. Only then is the raw transaction assembled with
 ``shared.tx``'s ``signed_payload``. One bad signature refuses the whole response and
-nothing changes; a response imported before is refused as a replay. A late signature of a
+nothing changes; a response imported before is refused as a replay. The checks that a
+response and its requests are still unanswered run again inside the write transaction
+(``BEGIN IMMEDIATE``): a second watcher process importing the same response, or another
+carrying one of its signatures, at the same moment gets the same refusal, never a raw
+``sqlite3.IntegrityError``, and keeps the signatures the first one stored. A late signature of a
 request ``fill-gap`` replaced is taken while no request at its nonce is signed (the
 replacement is then superseded); once the replacement is signed it is refused. The
 response's audit head must move forward from the one stored for its signer
@@ -119,8 +123,7 @@ class Verifier:
         all (or nothing)."""
         signatures, head = decode_signatures(ur)
         digest = response_digest(ur)
-        if self._store.response_seen(digest):
-            raise ReplayedResponseError(f"{source}: this response was imported before")
+        self._check_new(digest, source)
         verified = tuple(
             self.verify(signature, f"signature {index + 1}")
             for index, signature in enumerate(signatures)
@@ -131,11 +134,20 @@ class Verifier:
         # The head is checked and stored in the transaction that stores the signatures: a
         # concurrent import cannot slip between the check and the write.
         with self._store.transaction():
+            # BEGIN IMMEDIATE waited for any other import that was writing; what it stored
+            # since the checks above is refused here with their words, before any write.
+            self._check_new(digest, source)
+            for index, signature in enumerate(verified):
+                self._signable(signature.request_id, f"signature {index + 1}")
             check_forward(fingerprint, self._store.signer_head(fingerprint), head)
             self._store.add_signatures(digest, verified, note)
             if head is not None:
                 self._store.save_signer_head(fingerprint, head.seq, head.head_hash, digest)
         return ImportResult(digest, verified)
+
+    def _check_new(self, digest: str, source: str) -> None:
+        if self._store.response_seen(digest):
+            raise ReplayedResponseError(f"{source}: this response was imported before")
 
     def _request_of(self, request_id: str) -> TxRequest:
         request = self._store.request(request_id)
@@ -147,7 +159,11 @@ class Verifier:
         """Check one signature against its stored request; return what to store."""
         if signature.request_id is None:
             raise MalformedResponseError(f"{where}.request-id", "missing: cannot match a request")
-        request_id = str(uuid.UUID(bytes=signature.request_id.raw))
+        request = self._signable(str(uuid.UUID(bytes=signature.request_id.raw)), where)
+        return check_signature(request, signature.v, signature.r, signature.s, where)
+
+    def _signable(self, request_id: str, where: str) -> TxRequest:
+        """The stored request ``request_id`` if a signature of it may be imported now."""
         request = self._store.request(request_id)
         if request is None:
             raise ForeignResponseError(
@@ -172,7 +188,7 @@ class Verifier:
                 f"{where}: request {request_id} is not awaiting a signature "
                 f"(status {request.status})"
             )
-        return check_signature(request, signature.v, signature.r, signature.s, where)
+        return request
 
     def _check_late(self, request: TxRequest, where: str) -> None:
         """A cancelled request is still signable when ``fill-gap`` replaced it and no request at

@@ -7,7 +7,11 @@ transaction (``watcher.verify.check_signature``). The response's audit head must
 from the one stored for its signer, the same head (in ``watcher.db``) a withdrawal response
 of that signer is checked against (:mod:`watcher.heads`). One bad signature or head refuses
 the whole response and nothing is stored in either database; a response imported before is
-refused as a replay.
+refused as a replay. Whether the response, each owner's signature and the executor's
+transaction are still new is checked again inside the write transaction (``BEGIN
+IMMEDIATE``): a second process importing the same response, or another carrying one of its
+signatures, at the same moment gets the same refusal, never a raw ``sqlite3.IntegrityError``,
+and what the first one stored stays as it is.
 """
 
 from __future__ import annotations
@@ -26,10 +30,10 @@ from watcher.errors import (
 )
 from watcher.heads import check_forward
 from watcher.rpc import Node
-from watcher.safe.errors import SafeSignerRollbackError
+from watcher.safe.errors import OwnerSignatureError, SafeSignerRollbackError
 from watcher.safe.onchain import read_safe
 from watcher.safe.signatures import check_owner_signature
-from watcher.safe.store import Execution, ProposalStatus, SafeStore
+from watcher.safe.store import Execution, Proposal, ProposalStatus, SafeStore
 from watcher.state import Status, Store, TxRequest
 from watcher.verify import check_signature, decode_signatures, read_response, response_digest
 
@@ -105,8 +109,8 @@ class Collector:
         digest = response_digest(ur)
         if self._store.response_seen(digest):
             raise ReplayedResponseError(f"{source}: this response was imported before")
-        added: dict[int, dict[Address, tuple[str, bytes]]] = {}
-        signed: dict[int, tuple[str, bytes, bytes]] = {}
+        added: dict[int, dict[Address, tuple[str, bytes, str]]] = {}
+        signed: dict[int, tuple[str, bytes, bytes, str]] = {}
         answered: dict[str, list[tuple[str, Address]]] = {}
         for index, signature in enumerate(signatures):
             where = f"signature {index + 1}"
@@ -115,7 +119,7 @@ class Collector:
             if owner_request is not None:
                 proposal_id = owner_request.proposal_id
                 packed = self._owner(signature, request_id, where, added.get(proposal_id, {}))
-                added.setdefault(proposal_id, {})[owner_request.owner] = (request_id, packed)
+                added.setdefault(proposal_id, {})[owner_request.owner] = (request_id, packed, where)
                 answered.setdefault(owner_request.master_fingerprint, []).append(
                     ("owner", owner_request.owner)
                 )
@@ -125,7 +129,7 @@ class Collector:
                 raise ForeignResponseError(
                     f"{where}: request {request_id} was not made by this watcher's Safe side"
                 )
-            signed[execution.proposal_id] = self._executor(execution, signature, where)
+            signed[execution.proposal_id] = (*self._executor(execution, signature, where), where)
             answered.setdefault(execution.master_fingerprint, []).append(
                 ("executor", execution.executor)
             )
@@ -137,18 +141,30 @@ class Collector:
         with self._store.transaction(), self._signers.transaction():
             if self._store.response_seen(digest):
                 raise ReplayedResponseError(f"{source}: this response was imported before")
+            # BEGIN IMMEDIATE waited for any other import that was writing: what it stored
+            # since the checks above is refused with their words, before anything is written.
+            for proposal_id, owners in added.items():
+                for owner, (_, _, where) in owners.items():
+                    self._still_unsigned(proposal_id, owner, where)
+            for proposal_id, (request_id, _, _, where) in signed.items():
+                execution = self._store.execution(request_id)
+                if execution is None:
+                    raise ForeignResponseError(
+                        f"{where}: request {request_id} was not made by this watcher's Safe side"
+                    )
+                _executor_awaited(self._store.proposal(proposal_id), execution, where)
             # This very response passed the head check and was recorded in watcher.db by an
             # import that stopped before safe.db committed.
             resumed = self._signers.response_seen(digest)
             if not resumed:
                 self._check_head(fingerprint, head, accounts)
             for proposal_id, owners in added.items():
-                for owner, (request_id, packed) in owners.items():
+                for owner, (request_id, packed, _) in owners.items():
                     self._store.add_owner_signature(proposal_id, owner, request_id, packed)
                 proposal = self._store.proposal(proposal_id)
                 if len(self._store.owner_signatures(proposal_id)) >= proposal.threshold:
                     self._store.set_status(proposal_id, ProposalStatus.READY)
-            for proposal_id, (request_id, raw, tx_hash) in signed.items():
+            for proposal_id, (request_id, raw, tx_hash, _) in signed.items():
                 self._store.set_executed_tx(request_id, raw, tx_hash)
                 self._store.set_status(proposal_id, ProposalStatus.SIGNED)
             self._store.add_response(digest)
@@ -173,6 +189,14 @@ class Collector:
         except SignerRollbackError as exc:
             raise SafeSignerRollbackError(exc.fingerprint, exc.known, exc.got, accounts) from exc
 
+    def _still_unsigned(self, proposal_id: int, owner: Address, where: str) -> None:
+        """The early checks of an owner signature that another import can make fail: the
+        proposal still collects signatures and ``owner`` has not signed it."""
+        _collecting(self._store.proposal(proposal_id), where)
+        if owner in self._store.owner_signatures(proposal_id):
+            # The words of check_owner_signature's refusal of an owner already stored.
+            raise OwnerSignatureError(f"{where}: owner {owner} has already signed this transaction")
+
     @staticmethod
     def _request_id(signature: EthSignature, where: str) -> str:
         if signature.request_id is None:
@@ -184,23 +208,19 @@ class Collector:
         signature: EthSignature,
         request_id: str,
         where: str,
-        pending: dict[Address, tuple[str, bytes]],
+        pending: dict[Address, tuple[str, bytes, str]],
     ) -> bytes:
         request = self._store.owner_request(request_id)
         if request is None:
             raise ForeignResponseError(f"{where}: unknown request {request_id}")
         proposal = self._store.proposal(request.proposal_id)
-        if proposal.status not in _COLLECTING:
-            raise ReplayedResponseError(
-                f"{where}: proposal {proposal.id} is {proposal.status}, no longer collecting "
-                "signatures"
-            )
+        _collecting(proposal, where)
         if proposal.tx.chain_id is None:
             raise ForeignResponseError(f"{where}: proposal {proposal.id} names no chain")
         chain_id = proposal.tx.chain_id
         info = read_safe(self._nodes(chain_id), proposal.tx.safe, chain_id)
         already = dict(self._store.owner_signatures(proposal.id))
-        already.update({owner: packed for owner, (_, packed) in pending.items()})
+        already.update({owner: packed for owner, (_, packed, _) in pending.items()})
         return check_owner_signature(
             proposal.safe_tx_hash,
             signature,
@@ -214,11 +234,7 @@ class Collector:
         self, execution: Execution, signature: EthSignature, where: str
     ) -> tuple[str, bytes, bytes]:
         proposal = self._store.proposal(execution.proposal_id)
-        if proposal.status is not ProposalStatus.AWAITING_EXECUTOR or execution.raw_tx is not None:
-            raise ReplayedResponseError(
-                f"{where}: the executor transaction of proposal {proposal.id} is not awaited "
-                f"(proposal {proposal.status})"
-            )
+        _executor_awaited(proposal, execution, where)
         chain_id = proposal.tx.chain_id if proposal.tx.chain_id is not None else 0
         stored = check_signature(
             execution_request(execution, chain_id),
@@ -228,3 +244,18 @@ class Collector:
             where,
         )
         return execution.request_id, stored.raw_tx, stored.tx_hash
+
+
+def _collecting(proposal: Proposal, where: str) -> None:
+    if proposal.status not in _COLLECTING:
+        raise ReplayedResponseError(
+            f"{where}: proposal {proposal.id} is {proposal.status}, no longer collecting signatures"
+        )
+
+
+def _executor_awaited(proposal: Proposal, execution: Execution, where: str) -> None:
+    if proposal.status is not ProposalStatus.AWAITING_EXECUTOR or execution.raw_tx is not None:
+        raise ReplayedResponseError(
+            f"{where}: the executor transaction of proposal {proposal.id} is not awaited "
+            f"(proposal {proposal.status})"
+        )

@@ -5,6 +5,10 @@ Safe withdrawals, the Safe transactions proposed for them (every SafeTx field an
 hash), the request sent to each owner, the owner signatures that passed every check, the
 executor's transaction and the digests of imported responses (replays are refused).
 
+A write that collides with a stored row (an owner's second signature of a proposal, a
+response recorded twice) raises :class:`~watcher.errors.StateConflictError`, never a raw
+``sqlite3.IntegrityError``; the caller's transaction rolls it back.
+
 A proposal moves ``awaiting-signatures`` → ``ready`` (threshold met) → ``awaiting-executor``
 (the executor's request written) → ``signed`` → ``broadcast`` → ``executed`` or ``failed``.
 """
@@ -22,6 +26,7 @@ from shared.address import Address
 from shared.messages import SafeTx
 from watcher.errors import StateError
 from watcher.state import addr_text, utc_now
+from watcher.state.store import conflicts_refused
 
 STATE_NAME = "safe.db"
 _SCHEMA = (
@@ -438,10 +443,12 @@ class SafeStore:
         self, proposal_id: int, owner: Address, request_id: str, signature: bytes
     ) -> None:
         """Store one verified owner signature (r || s || v, 65 bytes)."""
-        self._db.execute(
-            "INSERT INTO owner_signatures VALUES (?, ?, ?, ?)",
-            (proposal_id, addr_text(owner), request_id, signature),
-        )
+        key = f"{owner.checksummed()} of proposal {proposal_id}"
+        with conflicts_refused("owner signature", key):
+            self._db.execute(
+                "INSERT INTO owner_signatures VALUES (?, ?, ?, ?)",
+                (proposal_id, addr_text(owner), request_id, signature),
+            )
 
     def owner_signatures(self, proposal_id: int) -> dict[Address, bytes]:
         """The verified signatures of a proposal, by owner."""
@@ -533,4 +540,5 @@ class SafeStore:
 
     def add_response(self, digest: str) -> None:
         """Remember an imported response."""
-        self._db.execute("INSERT INTO responses VALUES (?, ?)", (digest, utc_now()))
+        with conflicts_refused("response", digest):
+            self._db.execute("INSERT INTO responses VALUES (?, ?)", (digest, utc_now()))

@@ -2,7 +2,10 @@
 
 Withdrawals carry a status derived from the transactions built for them; every change of a
 withdrawal's or a transaction's status is written to ``history`` in the same transaction,
-so a ``kill -9`` at any point leaves either the old state or the new one.
+so a ``kill -9`` at any point leaves either the old state or the new one. A write that
+collides with a stored row (two watcher processes importing one response at once, say)
+raises :class:`~watcher.errors.StateConflictError` and its transaction is rolled back: no
+raw ``sqlite3.IntegrityError`` leaves the store, and nothing stored changes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from shared.address import Address
-from watcher.errors import StateError
+from watcher.errors import StateConflictError, StateError
 from watcher.state.schema import MIGRATIONS
 from watcher.state.status import Status, check_transition
 
@@ -172,6 +175,16 @@ _RANK = (
 
 def _addr(text: str) -> Address:
     return Address(bytes.fromhex(text[2:]))
+
+
+@contextmanager
+def conflicts_refused(what: str, key: str) -> Iterator[None]:
+    """Raise :class:`StateConflictError` naming ``what`` and ``key`` for a write that breaks a
+    UNIQUE, PRIMARY KEY or FOREIGN KEY rule; the enclosing transaction then rolls back."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise StateConflictError(what, key, str(exc)) from exc
 
 
 def addr_text(address: Address) -> str:
@@ -535,11 +548,18 @@ class Store:
         return row is not None
 
     def add_signatures(self, digest: str, signatures: Sequence[StoredSignature], note: str) -> None:
-        """Store one imported response's verified signatures; their requests become signed."""
+        """Store one imported response's verified signatures; their requests become signed.
+
+        The importer re-checks, inside the transaction this joins, that the response and its
+        signatures are new (:meth:`watcher.verify.Verifier.import_ur`); the table constraints
+        are the last line: a collision is a :class:`StateConflictError` and nothing is stored.
+        """
         with self.transaction():
-            self._db.execute(
-                "INSERT INTO responses VALUES (?, ?, ?)", (digest, len(signatures), self._clock())
-            )
+            with conflicts_refused("response", digest):
+                self._db.execute(
+                    "INSERT INTO responses VALUES (?, ?, ?)",
+                    (digest, len(signatures), self._clock()),
+                )
             for sig in signatures:
                 request = self.request(sig.request_id)
                 if request is None:
@@ -547,10 +567,11 @@ class Store:
                 late = request.status is Status.CANCELLED
                 if late:
                     self._check_late(request)
-                self._db.execute(
-                    "INSERT INTO signatures VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (sig.request_id, sig.v, sig.r, sig.s, sig.raw_tx, sig.tx_hash, digest),
-                )
+                with conflicts_refused("signature of request", sig.request_id):
+                    self._db.execute(
+                        "INSERT INTO signatures VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (sig.request_id, sig.v, sig.r, sig.s, sig.raw_tx, sig.tx_hash, digest),
+                    )
                 if late:
                     self._sign_late(request, note)
                 else:
@@ -658,7 +679,7 @@ class Store:
 
     def save_signer_head(self, fingerprint: str, seq: int, head_hash: bytes, digest: str) -> None:
         """Remember the head a response carried (call in the transaction that stores it)."""
-        with self.transaction():
+        with self.transaction(), conflicts_refused("audit head of signer", fingerprint):
             self._db.execute(
                 "INSERT INTO signer_heads VALUES (?, ?, ?, ?, ?) ON CONFLICT(master_fingerprint) "
                 "DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash, "

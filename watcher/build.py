@@ -29,7 +29,7 @@ from shared.tx import DynamicFeeTransaction
 from shared.ur import UR
 from watcher import erc20
 from watcher.attestation import Attester
-from watcher.config import ChainConfig, FeePolicy
+from watcher.config import ChainConfig, FeePolicy, WatcherConfig
 from watcher.crashpoints import CrashPoints, NoCrashPoints
 from watcher.errors import (
     BuildError,
@@ -213,15 +213,27 @@ def write_pending(kit: RequestKit, note: str) -> tuple[WrittenBatch, ...]:
 
 
 def in_flight_costs(
-    store: Store, chain_id: int, source: Address, latest_nonce: int
+    store: Store,
+    chain_id: int,
+    source: Address,
+    latest_nonce: int,
+    *,
+    leaving_out: str | None = None,
 ) -> dict[str, int]:
     """What the account's not-yet-mined transactions may still spend, per asset.
 
     For each nonce at or above the node's latest nonce only the dearest of the original
-    and its fee bumps counts: one of them at most will be mined.
+    and its fee bumps counts: one of them at most will be mined. ``leaving_out`` names an
+    unsigned request that ``fill-gap`` is about to replace: it is cancelled in the same
+    transaction as its replacement is stored, so only the replacement, counted by the
+    caller, spends at its nonce.
     """
     costs: dict[str, int] = {}
-    requests = [r for r in store.open_requests(chain_id, source) if r.nonce >= latest_nonce]
+    requests = [
+        r
+        for r in store.open_requests(chain_id, source)
+        if r.nonce >= latest_nonce and r.request_id != leaving_out
+    ]
     for _nonce, group in groupby(requests, key=lambda r: r.nonce):
         members = [r for r in group if r.status is not Status.REPLACED]
         if not members:
@@ -236,6 +248,26 @@ def in_flight_costs(
             continue
         costs[withdrawal.asset] = costs.get(withdrawal.asset, 0) + withdrawal.amount
     return costs
+
+
+def check_balances(
+    node: Node, config: WatcherConfig, chain: ChainConfig, source: Address, needed: dict[str, int]
+) -> None:
+    """Raise :class:`InsufficientBalanceError` for the first asset of ``needed`` (base units:
+    wei for the native coin, else the token's) that ``source`` holds less of at ``latest``."""
+    for asset, amount in needed.items():
+        if asset == NATIVE:
+            available = node.balance(source)
+            name = chain.native_symbol
+        else:
+            token = Address(bytes.fromhex(asset[2:]))
+            available = erc20.balance_of(node, token, source)
+            name = next(
+                (t.symbol for t in config.tokens_on(chain) if t.address == token),
+                addr_text(token),
+            )
+        if amount > available:
+            raise InsufficientBalanceError(name, amount, available, source.checksummed())
 
 
 class Builder:
@@ -303,7 +335,7 @@ class Builder:
             if withdrawal.asset != NATIVE:
                 needed[withdrawal.asset] = needed.get(withdrawal.asset, 0) + withdrawal.amount
             built.append((withdrawal, tx))
-        self._check_balances(node, chain, source, needed)
+        check_balances(node, self._kit.config, chain, source, needed)
         ur_type = "eth-sign-request" if len(built) == 1 else "eth-batch-sign-request"
         with self._kit.store.transaction():
             batch_id = self._kit.store.add_batch(chain.chain_id, source, "withdrawals", ur_type)
@@ -322,20 +354,3 @@ class Builder:
                     request,
                     note,
                 )
-
-    def _check_balances(
-        self, node: Node, chain: ChainConfig, source: Address, needed: dict[str, int]
-    ) -> None:
-        for asset, amount in needed.items():
-            if asset == NATIVE:
-                available = node.balance(source)
-                name = chain.native_symbol
-            else:
-                token = Address(bytes.fromhex(asset[2:]))
-                available = erc20.balance_of(node, token, source)
-                name = next(
-                    (t.symbol for t in self._kit.config.tokens_on(chain) if t.address == token),
-                    addr_text(token),
-                )
-            if amount > available:
-                raise InsufficientBalanceError(name, amount, available, source.checksummed())

@@ -5,9 +5,12 @@ back every later nonce of that account. ``fill-gap`` replaces its request with o
 same nonce: the same payment again (``--pay``, once the signer's policy allows it) or a
 zero-value transfer from the account to itself that cancels the withdrawal (``--cancel``).
 The old request is cancelled in the same transaction and the new one travels to the signer
-like any other request. The signer may have signed the old one after all (a response not yet
-imported): while the new one has no signature, that late signature is still imported and
-supersedes it (:meth:`watcher.state.Store.add_signatures`); once it has one, the late
+like any other request. Before anything is stored the account's balance must cover it as
+``build`` checks a batch: what its transactions in flight may spend (the replaced request
+left out) plus the replacement's value, token amount and maximum fee. The signer may have
+signed the old one after all (a response not yet imported): while the new one has no
+signature, that late signature is still imported and supersedes it
+(:meth:`watcher.state.Store.add_signatures`); once it has one, the late
 signature is refused.
 """
 
@@ -18,8 +21,16 @@ from enum import StrEnum
 
 from shared.errors import DecodeError
 from shared.tx import DATA_TYPE_TYPED, DynamicFeeTransaction, decode_transaction
-from watcher.build import WrittenBatch, replacement_request, suggest_fees, write_pending
+from watcher.build import (
+    WrittenBatch,
+    check_balances,
+    in_flight_costs,
+    replacement_request,
+    suggest_fees,
+    write_pending,
+)
 from watcher.errors import FeeCapError, NoGapError, StateError
+from watcher.intake import NATIVE
 from watcher.requestkit import RequestKit
 from watcher.state import Purpose, Status, TxRequest
 
@@ -76,6 +87,13 @@ class GapFiller:
                 f"withdrawal {withdrawal_id}: the replacement needs max fee {tx.max_fee_per_gas} "
                 f"wei/gas, above fees.max_fee_per_gas_cap = {cap}"
             )
+        check_balances(
+            node,
+            self._kit.config,
+            chain,
+            original.source,
+            self._needed(original, tx, mode, mined),
+        )
         request_id = self._kit.new_request_id()
         with self._kit.store.transaction():
             batch_id = self._kit.store.add_batch(
@@ -133,6 +151,26 @@ class GapFiller:
                     "already: there is no gap to fill",
                 )
         return request
+
+    def _needed(
+        self, original: TxRequest, tx: DynamicFeeTransaction, mode: FillMode, latest_nonce: int
+    ) -> dict[str, int]:
+        """What the account must hold once ``tx`` replaces ``original``, per asset, counted as
+        ``build`` counts a batch: what is in flight (``original`` left out: it is cancelled in
+        the same transaction, and one transaction at most is mined at its nonce) plus ``tx``'s
+        value and maximum fee, and for a token payment the amount in the token."""
+        store = self._kit.store
+        needed = in_flight_costs(
+            store, original.chain_id, original.source, latest_nonce, leaving_out=original.request_id
+        )
+        needed[NATIVE] = needed.get(NATIVE, 0) + tx.value + tx.max_fee_cost()
+        if mode is FillMode.PAY:
+            withdrawal = store.withdrawal(original.withdrawal_id)
+            if withdrawal is None:
+                raise StateError(f"no withdrawal {original.withdrawal_id!r}")
+            if withdrawal.asset != NATIVE:
+                needed[withdrawal.asset] = needed.get(withdrawal.asset, 0) + withdrawal.amount
+        return needed
 
     def _replacement(
         self, original: TxRequest, mode: FillMode, max_fee: int, tip: int

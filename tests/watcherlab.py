@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from anvil import CHAIN_ID, MNEMONIC, Anvil, deploy_token
@@ -403,32 +403,17 @@ class RealSigner:
         return target
 
 
-class RewritingProxy:
-    """A loopback JSON-RPC proxy to anvil that answers chosen methods with given raw bodies.
+class JsonRpcProxy:
+    """A loopback HTTP server in front of anvil: each POSTed JSON-RPC body is answered with
+    what :meth:`answer` returns (by default, anvil's own reply). Use it with ``with``."""
 
-    ``overrides`` maps a method name to the exact bytes to answer with (``{id}`` is replaced
-    by the request's id), so tests can serve malformed replies from a real HTTP server.
-    """
-
-    def __init__(self, upstream: str, overrides: dict[str, str]) -> None:
+    def __init__(self, upstream: str) -> None:
         self.upstream = upstream
-        self.overrides = overrides
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = json.loads(body)
-                template = proxy.overrides.get(request["method"])
-                if template is None:
-                    reply = httpx.post(
-                        proxy.upstream,
-                        content=body,
-                        headers={"Content-Type": "application/json"},
-                        timeout=30,
-                    ).content
-                else:
-                    reply = template.replace("{id}", json.dumps(request["id"])).encode()
+                reply = proxy.answer(self.rfile.read(int(self.headers["Content-Length"])))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
@@ -442,7 +427,17 @@ class RewritingProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> RewritingProxy:
+    def forward(self, body: bytes) -> bytes:
+        """Anvil's reply to ``body``."""
+        return httpx.post(
+            self.upstream, content=body, headers={"Content-Type": "application/json"}, timeout=30
+        ).content
+
+    def answer(self, body: bytes) -> bytes:
+        """The reply to one request body."""
+        return self.forward(body)
+
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -450,3 +445,22 @@ class RewritingProxy:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+class RewritingProxy(JsonRpcProxy):
+    """A proxy to anvil that answers chosen methods with given raw bodies.
+
+    ``overrides`` maps a method name to the exact bytes to answer with (``{id}`` is replaced
+    by the request's id), so tests can serve malformed replies from a real HTTP server.
+    """
+
+    def __init__(self, upstream: str, overrides: dict[str, str]) -> None:
+        super().__init__(upstream)
+        self.overrides = overrides
+
+    def answer(self, body: bytes) -> bytes:
+        request = json.loads(body)
+        template = self.overrides.get(request["method"])
+        if template is None:
+            return self.forward(body)
+        return template.replace("{id}", json.dumps(request["id"])).encode()

@@ -9,21 +9,18 @@ change, and no raw ``sqlite3.IntegrityError`` may escape a store write.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from coincurve import PublicKey
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from watcherlab import CSV_HEADER, Lab, byte_hash, sign_parts, ur_lines
+from watcherlab import CSV_HEADER, JsonRpcProxy, Lab, byte_hash, sign_parts, ur_lines
 
 from shared.address import Address, parse_address
 from shared.erc4527 import AuditHead, EthBatchSignature, EthSignature, EthSignRequest
@@ -409,52 +406,26 @@ def test_each_safe_store_write_turns_a_collision_into_a_state_conflict(t: Treasu
 VERSION_SELECTOR = "0xffa1ad74"
 
 
-class RacingProxy:
-    """A loopback JSON-RPC proxy to anvil that runs ``competitor`` once, before forwarding the
-    second ``VERSION()`` call after it is armed. ``safe import`` reads the Safe once per owner
+class RacingProxy(JsonRpcProxy):
+    """A proxy to anvil that runs ``competitor`` once, before forwarding the second
+    ``VERSION()`` call after it is armed. ``safe import`` reads the Safe once per owner
     signature, before checking that owner: with a response of two owner signatures, the
     competitor lands after the first one's early checks and before the import writes."""
 
     def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
         self.competitor: Callable[[], None] | None = None
         self.versions = 0
-        proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                call = json.loads(body)
-                competitor = proxy.competitor
-                if competitor is not None and _calls_version(call):
-                    proxy.versions += 1
-                if competitor is not None and proxy.versions == 2:
-                    proxy.competitor = None
-                    # A failure here leaves the CLI without a reply: the test sees no dumps.
-                    competitor()
-                reply = httpx.post(
-                    upstream, content=body, headers={"Content-Type": "application/json"}
-                ).content
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> RacingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+    def answer(self, body: bytes) -> bytes:
+        competitor = self.competitor
+        if competitor is not None and _calls_version(json.loads(body)):
+            self.versions += 1
+        if competitor is not None and self.versions == 2:
+            self.competitor = None
+            # A failure here leaves the CLI without a reply: the test sees no dumps.
+            competitor()
+        return self.forward(body)
 
 
 def _calls_version(call: dict[str, Any]) -> bool:
